@@ -1,0 +1,204 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "collect/procnet.h"
+#include "core/names.h"
+#include "judge/judge.h"
+#include "pipeline/scan.h"
+#include "render/escape.h"
+#include "render/report.h"
+
+static void scan_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: owl scan [--all] [--json] [--netns all|NAME] [--source auto|diag|proc]\n"
+		"                [--fail-on SEV] [--threads N] [--verbose]\n"
+		"\n"
+		"List the outbound connections of every network namespace to non-loopback\n"
+		"destinations, with the process behind each, most suspicious first.\n"
+		"\n"
+		"  -a, --all            every socket: loopback, inbound, listening, raw, packet\n"
+		"  -j, --json           NDJSON, one object per socket (Elastic Common Schema names)\n"
+		"  -n, --netns NS       only this namespace: an 'ip netns' name, 'host', 'pid N'\n"
+		"                       or an inode number (default: all)\n"
+		"      --source SRC     auto (sock_diag, /proc/net where a diag module is\n"
+		"                       missing), diag, or proc (/proc/net only)\n"
+		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
+		"                       high (default) or critical\n"
+		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"  -v, --verbose        say which source served each kind of socket\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Run as root to see every namespace and every process.\n");
+}
+
+static int scan_main(int argc, char **argv);
+
+const struct owl_command cmd_scan = {
+	.name = "scan",
+	.summary = "list connections and who makes them (a snapshot)",
+	.run = scan_main,
+	.usage = scan_usage,
+};
+
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS };
+
+static const struct option longopts[] = {
+	{"all", no_argument, NULL, 'a'},
+	{"json", no_argument, NULL, 'j'},
+	{"netns", required_argument, NULL, 'n'},
+	{"source", required_argument, NULL, OPT_SOURCE},
+	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void print_verbose(const struct scan_result *r)
+{
+	for (size_t i = 0; i < r->col.nns; i++) {
+		const struct owl_netns *ns = &r->col.ns[i];
+		char name[OWL_NSNAME_MAX * 4];
+		owl_escape_to(name, sizeof(name), ns->name, strlen(ns->name), OWL_ESC_TEXT);
+		if (r->col.ns_err[i]) {
+			fprintf(stderr, "owl: netns %s (%llu): not entered: %s\n", name,
+				(unsigned long long)ns->ino, strerror(-r->col.ns_err[i]));
+			continue;
+		}
+		fprintf(stderr, "owl: netns %s (%llu):", name, (unsigned long long)ns->ino);
+		const struct collect_note *notes = r->col.notes.data;
+		for (size_t k = 0; k < r->col.notes.len; k++) {
+			const struct collect_note *n = &notes[k];
+			if (n->ns_index != i)
+				continue;
+			if (n->count < 0)
+				fprintf(stderr, " %s: unavailable (%s);", sockdiag_kind_name(n->kind), strerror(-n->count));
+			else if (n->source == OWL_SRC_DIAG)
+				fprintf(stderr, " %s: %d from sock_diag;", sockdiag_kind_name(n->kind), n->count);
+			else if (n->diag_err)
+				fprintf(stderr, " %s: %d from /proc/net/%s (sock_diag: %s);", sockdiag_kind_name(n->kind),
+					n->count, procnet_file(n->kind), strerror(-n->diag_err));
+			else
+				fprintf(stderr, " %s: %d from /proc/net/%s;", sockdiag_kind_name(n->kind), n->count,
+					procnet_file(n->kind));
+		}
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "owl: %zu sockets in %zu namespaces, %u processes walked, %zu own sockets, %zu shown\n",
+		r->ntotal, r->col.nns, r->pids_seen, r->nprocs, r->nrecs);
+}
+
+static void warn_missing(const struct scan_result *r)
+{
+	size_t skipped = 0;
+	for (size_t i = 0; i < r->col.nns; i++)
+		if (r->col.ns_err[i])
+			skipped++;
+	if (r->is_root && !skipped && !r->pids_denied)
+		return;
+	if (!r->is_root || r->pids_denied || skipped) {
+		fprintf(stderr, "owl: partial view:");
+		if (r->pids_denied)
+			fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);",
+				r->pids_denied);
+		if (skipped)
+			fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
+		fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
+	}
+}
+
+static int scan_main(int argc, char **argv)
+{
+	struct scan_opts o = {.collect = {.with_info = true}};
+	bool json = false, verbose = false;
+	int fail_on = OWL_SEV_HIGH;
+	int c;
+	long long v;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ajn:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': o.all = true; break;
+		case 'j': json = true; break;
+		case 'n': o.collect.netns = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': scan_usage(stdout); return OWL_EXIT_OK;
+		case OPT_SOURCE:
+			if (strcmp(optarg, "auto") == 0)
+				o.collect.source = COLLECT_SRC_AUTO;
+			else if (strcmp(optarg, "diag") == 0)
+				o.collect.source = COLLECT_SRC_DIAG;
+			else if (strcmp(optarg, "proc") == 0)
+				o.collect.source = COLLECT_SRC_PROC;
+			else
+				return cli_usage_error(&cmd_scan, "--source: '%s' is not auto, diag or proc", optarg);
+			break;
+		case OPT_FAIL_ON:
+			fail_on = judge_severity_parse(optarg);
+			if (fail_on < 0)
+				return cli_usage_error(&cmd_scan,
+						       "--fail-on: '%s' is not info, low, medium, high or critical", optarg);
+			break;
+		case OPT_THREADS:
+			if (owl_strtonum(optarg, 1, 64, &v) < 0)
+				return cli_usage_error(&cmd_scan, "--threads: '%s' is not a number from 1 to 64", optarg);
+			o.threads = (int)v;
+			break;
+		case ':':
+			return cli_usage_error(&cmd_scan, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(&cmd_scan, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(&cmd_scan, "unexpected argument '%s'", argv[optind]);
+
+	struct scan_result r;
+	int rc = scan_run(&o, &r);
+	if (rc == -ENOENT && o.collect.netns) {
+		cli_err("no network namespace named '%s' (see 'ip netns list', or use 'host', 'pid N' or an inode)",
+			o.collect.netns);
+		scan_result_free(&r);
+		return OWL_EXIT_ERROR;
+	}
+	if (rc < 0) {
+		cli_err("scan failed: %s", strerror(-rc));
+		scan_result_free(&r);
+		return OWL_EXIT_ERROR;
+	}
+	if (verbose)
+		print_verbose(&r);
+	warn_missing(&r);
+
+	static char obuf[1 << 16];
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	if (json) {
+		struct owl_buf line;
+		owl_buf_init(&line);
+		for (size_t i = 0; i < r.nrecs; i++) {
+			owl_buf_reset(&line);
+			report_json_line(&line, &r, &r.recs[i]);
+			fwrite(line.data, 1, line.len, stdout);
+		}
+		owl_buf_free(&line);
+	} else {
+		struct table_opts to = {.width = cli_term_width(), .color = cli_use_color()};
+		report_table(stdout, &r, &to);
+	}
+	int status = OWL_EXIT_OK;
+	for (size_t i = 0; i < r.nrecs; i++)
+		if (r.recs[i].nfindings && r.recs[i].severity >= fail_on)
+			status = OWL_EXIT_FOUND;
+	if (fflush(stdout) != 0) {
+		cli_err("writing the report failed: %s", strerror(errno));
+		status = OWL_EXIT_ERROR;
+	}
+	scan_result_free(&r);
+	return status;
+}

@@ -1,0 +1,55 @@
+/* The collect stage: every socket of every (selected) network namespace,
+ * from sock_diag where the kernel serves it and /proc/net otherwise. */
+#ifndef OWL_COLLECT_H
+#define OWL_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "collect/sockdiag.h"
+#include "core/model.h"
+#include "core/util.h"
+
+enum collect_source {
+	COLLECT_SRC_AUTO = 0, /* sock_diag, /proc/net for kinds it lacks */
+	COLLECT_SRC_DIAG,     /* sock_diag only */
+	COLLECT_SRC_PROC,     /* /proc/net only */
+};
+
+struct collect_opts {
+	enum collect_source source;
+	const char *netns;    /* NULL or "all": every namespace; else a name or inode */
+	bool with_info;       /* ask sock_diag for tcp_info */
+	const char *proc_root;  /* "/proc" unless testing */
+	const char *run_netns;  /* "/run/netns" unless testing */
+};
+
+/* What served one kind of socket in one namespace (for --verbose). */
+struct collect_note {
+	uint32_t ns_index;
+	uint8_t kind;         /* enum sockdiag_kind */
+	uint8_t source;       /* enum owl_source that served it */
+	int count;            /* sockets, or -errno when nothing could serve it */
+	int diag_err;         /* why sock_diag did not serve it (0 if it did) */
+};
+
+struct collect_result {
+	struct owl_netns *ns;      /* every namespace visited or skipped */
+	size_t nns;
+	int *ns_err;               /* per namespace: 0, or -errno why it was skipped */
+	struct owl_vec conns;      /* struct owl_conn */
+	struct owl_vec notes;      /* struct collect_note */
+	uint64_t self_ns;          /* the namespace owl started in */
+};
+
+/* Collect.  Namespaces that vanish or cannot be entered are recorded in
+ * ns_err, not fatal.  Returns 0, -ENOENT when opts->netns names no
+ * namespace, or -ENOMEM. */
+int collect_sockets(const struct collect_opts *opts, struct collect_result *ret);
+void collect_result_free(struct collect_result *r);
+
+/* Fill conn.direction for every socket, from the listening sockets of the
+ * same namespace.  Returns 0 or -ENOMEM. */
+int collect_set_directions(struct owl_conn *conns, size_t n);
+
+#endif

@@ -1,0 +1,189 @@
+/* owl — the plain data that flows through the pipeline.
+ *
+ * collect fills struct owl_conn, attribute fills struct owl_proc, the later
+ * stages (verify, endpoint, judge) add to struct owl_record.  Every string
+ * here is bounded and came from an untrusted source: it must pass
+ * render/escape before anyone sees it.
+ */
+#ifndef OWL_MODEL_H
+#define OWL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum owl_transport {
+	OWL_TP_TCP = 0,
+	OWL_TP_UDP,
+	OWL_TP_RAW,
+	OWL_TP_PACKET,
+	OWL_TP__MAX,
+};
+
+enum owl_direction {
+	OWL_DIR_UNKNOWN = 0,
+	OWL_DIR_EGRESS,
+	OWL_DIR_INGRESS,
+	OWL_DIR_LISTENING,
+};
+
+/* Where a socket was learnt from (for --verbose and the cross-check). */
+enum owl_source {
+	OWL_SRC_DIAG = 0,
+	OWL_SRC_PROC,
+};
+
+enum owl_severity {
+	OWL_SEV_NONE = 0, /* no finding at all */
+	OWL_SEV_INFO,
+	OWL_SEV_LOW,
+	OWL_SEV_MEDIUM,
+	OWL_SEV_HIGH,
+	OWL_SEV_CRITICAL,
+};
+
+/* TCP states, numbered as the kernel numbers them (include/net/tcp_states.h). */
+enum owl_tcp_state {
+	OWL_TCP_ESTABLISHED = 1,
+	OWL_TCP_SYN_SENT,
+	OWL_TCP_SYN_RECV,
+	OWL_TCP_FIN_WAIT1,
+	OWL_TCP_FIN_WAIT2,
+	OWL_TCP_TIME_WAIT,
+	OWL_TCP_CLOSE,
+	OWL_TCP_CLOSE_WAIT,
+	OWL_TCP_LAST_ACK,
+	OWL_TCP_LISTEN,
+	OWL_TCP_CLOSING,
+	OWL_TCP_NEW_SYN_RECV,
+	OWL_TCP_BOUND_INACTIVE,
+};
+
+/* An IP address; family is AF_INET (first 4 bytes used) or AF_INET6.
+ * v4-mapped IPv6 addresses are stored as AF_INET (see addr_normalize). */
+struct owl_addr {
+	uint8_t family;
+	uint8_t bytes[16];
+};
+
+#define OWL_IFNAME_MAX 16
+
+struct owl_conn {
+	uint64_t netns_ino;     /* inode of the network namespace */
+	uint64_t inode;         /* socket inode; 0 for TIME-WAIT / orphans */
+	uint64_t cookie;        /* sock_diag cookie (0 from /proc) */
+	uint64_t cgroup_id;     /* cgroup v2 id from sock_diag, 0 if unknown */
+	struct owl_addr laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t transport;      /* enum owl_transport */
+	uint8_t family;         /* AF_INET, AF_INET6, or AF_PACKET */
+	uint8_t state;          /* enum owl_tcp_state for TCP; 7 (CLOSE) = UDP unconnected */
+	uint8_t direction;      /* enum owl_direction */
+	uint8_t source;         /* enum owl_source */
+	bool has_uid;
+	uint32_t uid;
+	uint32_t rqueue, wqueue;
+	/* raw: IP protocol number; packet: ethertype (host order); packet type in pkt_type */
+	uint16_t protocol;
+	uint8_t pkt_type;       /* SOCK_RAW / SOCK_DGRAM for packet sockets */
+	bool has_filter;        /* a BPF filter is attached (packet, from diag) */
+	uint16_t filter_len;    /* number of classic BPF instructions */
+	int32_t ifindex;        /* bound interface, 0 = any */
+	char ifname[OWL_IFNAME_MAX];
+	/* TCP counters from tcp_info (valid when has_tcpinfo) */
+	bool has_tcpinfo;
+	uint8_t retransmits, backoff;
+	uint32_t total_retrans;
+	uint64_t bytes_acked, bytes_received, bytes_sent;
+	uint32_t rtt_us;
+	uint64_t idle_ms;       /* time since last data received (tcpi_last_data_recv) */
+};
+
+#define OWL_COMM_MAX 64         /* kernel comm is 16, but escaping may grow it */
+#define OWL_PATH_MAX 4096
+#define OWL_ARGS_MAX 4096       /* bytes of argv kept */
+#define OWL_ARGC_MAX 64         /* argv entries kept */
+#define OWL_USER_MAX 64
+#define OWL_UNIT_MAX 256
+#define OWL_CONTAINER_MAX 128
+
+enum owl_container_rt {
+	OWL_CT_NONE = 0,
+	OWL_CT_DOCKER,
+	OWL_CT_CONTAINERD,
+	OWL_CT_CRIO,
+	OWL_CT_PODMAN,
+	OWL_CT_KUBERNETES,
+	OWL_CT_LXC,
+	OWL_CT_OTHER,
+};
+
+/* What a cgroup path says about the process. */
+struct owl_cgroup_info {
+	char unit[OWL_UNIT_MAX];           /* systemd unit (service/scope), "" if none */
+	char slice[OWL_UNIT_MAX];          /* enclosing slice, "" if none */
+	char container_id[OWL_CONTAINER_MAX]; /* "" if none */
+	uint8_t runtime;                   /* enum owl_container_rt */
+	char pod_uid[64];                  /* kubernetes pod uid, "" if none */
+	bool user_session;                 /* under user-N.slice / session-N.scope */
+};
+
+struct owl_proc {
+	pid_t pid, ppid;
+	uint32_t uid, euid, gid;
+	bool have_status;                  /* uid/gid/ppid read */
+	char comm[OWL_COMM_MAX];           /* raw comm bytes (NUL-free) */
+	char exe[OWL_PATH_MAX];            /* readlink(/proc/PID/exe), "" if unreadable */
+	bool exe_unreadable;               /* readlink failed (kernel thread, EACCES) */
+	/* argv: NUL-separated bytes, argc entries */
+	char args[OWL_ARGS_MAX];
+	size_t args_len;
+	int argc;
+	bool args_truncated;
+	char user[OWL_USER_MAX];           /* user name, "" if unknown */
+	uint64_t start_time_ns;            /* wall-clock start, ns since epoch */
+	uint64_t start_ticks;              /* starttime from /proc/PID/stat */
+	int tty_nr;                        /* controlling tty (0 = none) */
+	uint32_t loginuid;                 /* (uint32_t)-1 if unset */
+	uint32_t sessionid;
+	uint64_t netns_ino;
+	uint64_t mntns_ino;
+	uint64_t pidns_ino;
+	struct owl_cgroup_info cg;
+	char cgroup_path[OWL_PATH_MAX];
+	bool gone;                         /* vanished while being read */
+};
+
+#define OWL_REASON_MAX 256
+
+struct owl_finding {
+	const char *id;                    /* static string from the catalogue */
+	uint8_t severity;                  /* enum owl_severity */
+	char reason[OWL_REASON_MAX];       /* one line, may hold untrusted text (escaped at render) */
+};
+
+#define OWL_FINDINGS_MAX 16
+
+/* One line of output: a socket, its owners and what was judged about it. */
+struct owl_record {
+	struct owl_conn conn;
+	/* owners: indexes into the process table */
+	uint32_t *pids;                    /* all pids holding the socket, sorted */
+	uint32_t npids;
+	struct owl_proc *proc;             /* the owner named in `process`, or NULL */
+	struct owl_finding findings[OWL_FINDINGS_MAX];
+	uint32_t nfindings;
+	uint8_t severity;                  /* verdict: max of the findings */
+};
+
+/* A network namespace and how it was found. */
+#define OWL_NSNAME_MAX 256
+struct owl_netns {
+	uint64_t ino;
+	char name[OWL_NSNAME_MAX];         /* "host", an ip-netns name, or "pid N" */
+	char path[OWL_PATH_MAX];           /* a path that opens it */
+	bool is_host;
+};
+
+#endif

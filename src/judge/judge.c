@@ -1,0 +1,131 @@
+#include "judge/judge.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+
+static const char *const sev_names[] = {
+	[OWL_SEV_NONE] = "info", [OWL_SEV_INFO] = "info", [OWL_SEV_LOW] = "low",
+	[OWL_SEV_MEDIUM] = "medium", [OWL_SEV_HIGH] = "high", [OWL_SEV_CRITICAL] = "critical",
+};
+
+const char *judge_severity_name(enum owl_severity s)
+{
+	return (unsigned)s <= OWL_SEV_CRITICAL ? sev_names[s] : "info";
+}
+
+int judge_severity_parse(const char *s)
+{
+	for (int i = OWL_SEV_INFO; i <= OWL_SEV_CRITICAL; i++)
+		if (strcmp(s, sev_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
+{
+	struct owl_finding *f;
+	if (rec->nfindings < OWL_FINDINGS_MAX) {
+		f = &rec->findings[rec->nfindings++];
+	} else {
+		uint32_t lo = 0;
+		for (uint32_t i = 1; i < rec->nfindings; i++)
+			if (rec->findings[i].severity < rec->findings[lo].severity)
+				lo = i;
+		if (rec->findings[lo].severity >= sev)
+			return;
+		f = &rec->findings[lo];
+	}
+	f->id = id;
+	f->severity = (uint8_t)sev;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+	if (sev > rec->severity)
+		rec->severity = (uint8_t)sev;
+}
+
+bool judge_has(const struct owl_record *rec, const char *id)
+{
+	for (uint32_t i = 0; i < rec->nfindings; i++)
+		if (strcmp(rec->findings[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+void judge_verdict(struct owl_record *rec)
+{
+	uint8_t s = OWL_SEV_NONE;
+	for (uint32_t i = 0; i < rec->nfindings; i++)
+		if (rec->findings[i].severity > s)
+			s = rec->findings[i].severity;
+	rec->severity = s;
+}
+
+void judge_records(struct owl_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		judge_verdict(&recs[i]);
+}
+
+static bool in_default_view(const struct owl_record *r)
+{
+	if (r->severity >= OWL_SEV_MEDIUM)
+		return true;
+	const struct owl_conn *c = &r->conn;
+	if (c->direction != OWL_DIR_EGRESS)
+		return false;
+	if (c->transport != OWL_TP_TCP && c->transport != OWL_TP_UDP && c->transport != OWL_TP_RAW)
+		return false;
+	return !owl_addr_is_loopback(&c->raddr) && !owl_addr_is_any(&c->raddr);
+}
+
+size_t judge_filter_view(struct owl_record *recs, size_t n, bool all)
+{
+	if (all)
+		return n;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (in_default_view(&recs[i]))
+			recs[k++] = recs[i];
+	return k;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct owl_record *x = a, *y = b;
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	/* records with an owner before those without */
+	if (!!x->proc != !!y->proc)
+		return x->proc ? -1 : 1;
+	if (x->proc && y->proc) {
+		int c = strcmp(x->proc->comm, y->proc->comm);
+		if (c)
+			return c;
+		if (x->proc->pid != y->proc->pid)
+			return x->proc->pid < y->proc->pid ? -1 : 1;
+	}
+	if (x->conn.netns_ino != y->conn.netns_ino)
+		return x->conn.netns_ino < y->conn.netns_ino ? -1 : 1;
+	if (x->conn.transport != y->conn.transport)
+		return x->conn.transport < y->conn.transport ? -1 : 1;
+	int c = memcmp(x->conn.raddr.bytes, y->conn.raddr.bytes, 16);
+	if (c)
+		return c;
+	if (x->conn.rport != y->conn.rport)
+		return x->conn.rport < y->conn.rport ? -1 : 1;
+	if (x->conn.lport != y->conn.lport)
+		return x->conn.lport < y->conn.lport ? -1 : 1;
+	return (x->conn.inode > y->conn.inode) - (x->conn.inode < y->conn.inode);
+}
+
+void judge_sort(struct owl_record *recs, size_t n)
+{
+	qsort(recs, n, sizeof(*recs), cmp_rec);
+}

@@ -1,0 +1,38 @@
+/* The judge stage: findings on records, the verdict, the default view and
+ * the order of the report. */
+#ifndef OWL_JUDGE_H
+#define OWL_JUDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/model.h"
+
+/* Add a finding (reason printf-style, truncated to one line of
+ * OWL_REASON_MAX).  Does nothing once OWL_FINDINGS_MAX findings are held,
+ * except that a more severe finding replaces the least severe one. */
+void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* True when rec holds a finding with this id. */
+bool judge_has(const struct owl_record *rec, const char *id);
+
+/* Run every rule over the records and set each verdict. */
+void judge_records(struct owl_record *recs, size_t n);
+
+/* Recompute rec->severity from its findings. */
+void judge_verdict(struct owl_record *rec);
+
+/* The default view: egress to non-loopback destinations, plus any socket
+ * with a finding at medium or above.  all keeps everything.  Compacts recs
+ * in place and returns the new count. */
+size_t judge_filter_view(struct owl_record *recs, size_t n, bool all);
+
+/* Most suspicious first, then by process, then by endpoint. */
+void judge_sort(struct owl_record *recs, size_t n);
+
+const char *judge_severity_name(enum owl_severity s);
+/* Parse "info", "low", ... Returns the severity or -EINVAL. */
+int judge_severity_parse(const char *s);
+
+#endif

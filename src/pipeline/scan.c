@@ -1,0 +1,165 @@
+#include "pipeline/scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attribute/procinfo.h"
+#include "core/addr.h"
+#include "core/hashmap.h"
+#include "judge/judge.h"
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct owl_proc *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+struct owl_proc *scan_find_proc(const struct scan_result *r, pid_t pid)
+{
+	struct owl_proc key = {.pid = pid};
+	return bsearch(&key, r->procs, r->nprocs, sizeof(*r->procs), cmp_pid);
+}
+
+const struct owl_netns *scan_find_netns(const struct scan_result *r, uint64_t ino)
+{
+	for (size_t i = 0; i < r->col.nns; i++)
+		if (r->col.ns[i].ino == ino)
+			return &r->col.ns[i];
+	return NULL;
+}
+
+static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root)
+{
+	/* distinct pids among owners */
+	uint32_t *pids = malloc((m->nowners ? m->nowners : 1) * sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	struct owl_u64map seen;
+	if (owl_u64map_init(&seen, m->nowners / 4 + 16) < 0) {
+		free(pids);
+		return -ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < m->nowners; i++) {
+		uint32_t dummy;
+		uint64_t k = (uint64_t)m->owners[i].pid + 1;
+		if (owl_u64map_get(&seen, k, &dummy))
+			continue;
+		if (owl_u64map_put(&seen, k, 0) < 0) {
+			free(pids);
+			owl_u64map_free(&seen);
+			return -ENOMEM;
+		}
+		pids[n++] = m->owners[i].pid;
+	}
+	owl_u64map_free(&seen);
+	r->procs = calloc(n ? n : 1, sizeof(*r->procs));
+	if (!r->procs) {
+		free(pids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		procinfo_load(proc_root, (pid_t)pids[i], &r->procs[i]);
+		if (r->procs[i].gone)
+			r->procs_gone++;
+	}
+	r->nprocs = n;
+	free(pids);
+	qsort(r->procs, r->nprocs, sizeof(*r->procs), cmp_pid);
+	return 0;
+}
+
+int scan_run(const struct scan_opts *o, struct scan_result *r)
+{
+	const char *proc_root = o->proc_root ? o->proc_root : "/proc";
+	int rc;
+	memset(r, 0, sizeof(*r));
+	r->time_ns = owl_now_ns();
+	r->is_root = geteuid() == 0;
+
+	rc = collect_sockets(&o->collect, &r->col);
+	if (rc < 0)
+		return rc;
+	struct owl_conn *conns = r->col.conns.data;
+	size_t nconn = r->col.conns.len;
+	r->ntotal = nconn;
+	rc = collect_set_directions(conns, nconn);
+	if (rc < 0)
+		return rc;
+
+	/* socket inode → owners, only for inodes we found */
+	struct owl_u64map want;
+	rc = owl_u64map_init(&want, nconn + 16);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < nconn; i++)
+		if (conns[i].inode && owl_u64map_put(&want, conns[i].inode, (uint32_t)i) < 0) {
+			owl_u64map_free(&want);
+			return -ENOMEM;
+		}
+	int threads = o->threads;
+	if (threads <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = c > 4 ? 4 : c < 1 ? 1 : (int)c;
+	}
+	struct fdmap m;
+	rc = fdmap_build(&m, proc_root, &want, threads);
+	owl_u64map_free(&want);
+	if (rc < 0)
+		return rc;
+	r->pids_seen = m.pids_seen;
+	r->pids_denied = m.pids_denied;
+
+	rc = load_owner_procs(r, &m, proc_root);
+	if (rc < 0)
+		goto out;
+
+	r->recs = calloc(nconn ? nconn : 1, sizeof(*r->recs));
+	r->pidpool = malloc((m.nowners ? m.nowners : 1) * sizeof(*r->pidpool));
+	if (!r->recs || !r->pidpool) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t used = 0;
+	for (size_t i = 0; i < nconn; i++) {
+		struct owl_record *rec = &r->recs[i];
+		uint32_t j;
+		rec->conn = conns[i];
+		if (!conns[i].inode || !owl_u64map_get(&m.head, conns[i].inode, &j))
+			continue;
+		rec->pids = r->pidpool + used;
+		for (; j != UINT32_MAX && used < m.nowners; j = m.owners[j].next) {
+			r->pidpool[used++] = m.owners[j].pid;
+			rec->npids++;
+		}
+		/* the named owner: the lowest pid still alive (owners come sorted) */
+		for (uint32_t k = 0; k < rec->npids && !rec->proc; k++) {
+			struct owl_proc *p = scan_find_proc(r, (pid_t)rec->pids[k]);
+			if (p && !p->gone)
+				rec->proc = p;
+		}
+		if (!rec->proc && rec->npids)
+			rec->proc = scan_find_proc(r, (pid_t)rec->pids[0]);
+	}
+	r->nrecs = nconn;
+
+	judge_records(r->recs, r->nrecs);
+	r->nrecs = judge_filter_view(r->recs, r->nrecs, o->all);
+	judge_sort(r->recs, r->nrecs);
+out:
+	fdmap_free(&m);
+	return rc;
+}
+
+void scan_result_free(struct scan_result *r)
+{
+	if (!r)
+		return;
+	collect_result_free(&r->col);
+	free(r->recs);
+	free(r->procs);
+	free(r->pidpool);
+	memset(r, 0, sizeof(*r));
+}

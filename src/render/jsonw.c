@@ -1,0 +1,92 @@
+#include "render/jsonw.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "render/escape.h"
+
+void jsonw_init(struct jsonw *w, struct owl_buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+static void key(struct jsonw *w, const char *k)
+{
+	if (w->need_comma[w->depth])
+		owl_buf_putc(w->b, ',');
+	w->need_comma[w->depth] = true;
+	if (k) {
+		owl_buf_putc(w->b, '"');
+		owl_escape(w->b, k, strlen(k), OWL_ESC_JSON);
+		owl_buf_puts(w->b, "\":");
+	}
+}
+
+static void open_(struct jsonw *w, const char *k, char c)
+{
+	key(w, k);
+	owl_buf_putc(w->b, c);
+	if (w->depth < JSONW_DEPTH - 1)
+		w->depth++;
+	w->need_comma[w->depth] = false;
+}
+
+static void close_(struct jsonw *w, char c)
+{
+	owl_buf_putc(w->b, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jsonw_obj_open(struct jsonw *w, const char *k) { open_(w, k, '{'); }
+void jsonw_obj_close(struct jsonw *w) { close_(w, '}'); }
+void jsonw_arr_open(struct jsonw *w, const char *k) { open_(w, k, '['); }
+void jsonw_arr_close(struct jsonw *w) { close_(w, ']'); }
+
+void jsonw_strn(struct jsonw *w, const char *k, const char *val, size_t len)
+{
+	key(w, k);
+	owl_buf_putc(w->b, '"');
+	owl_escape(w->b, val, len, OWL_ESC_JSON);
+	owl_buf_putc(w->b, '"');
+}
+
+void jsonw_str(struct jsonw *w, const char *k, const char *val)
+{
+	jsonw_strn(w, k, val ? val : "", val ? strlen(val) : 0);
+}
+
+void jsonw_u64(struct jsonw *w, const char *k, uint64_t v)
+{
+	key(w, k);
+	owl_buf_printf(w->b, "%" PRIu64, v);
+}
+
+void jsonw_i64(struct jsonw *w, const char *k, int64_t v)
+{
+	key(w, k);
+	owl_buf_printf(w->b, "%" PRId64, v);
+}
+
+void jsonw_double(struct jsonw *w, const char *k, double v)
+{
+	key(w, k);
+	if (isfinite(v))
+		owl_buf_printf(w->b, "%.6g", v);
+	else
+		owl_buf_puts(w->b, "null");
+}
+
+void jsonw_bool(struct jsonw *w, const char *k, bool v)
+{
+	key(w, k);
+	owl_buf_puts(w->b, v ? "true" : "false");
+}
+
+void jsonw_null(struct jsonw *w, const char *k)
+{
+	key(w, k);
+	owl_buf_puts(w->b, "null");
+}
