@@ -154,13 +154,14 @@ int netns_list(const char *proc_root, const char *run_netns, struct owl_netns **
 {
 	struct nslist l = {0};
 	char path[512];
-	int r;
+	int r = 0;
 
-	snprintf(path, sizeof(path), "%s/1/ns/net", proc_root);
-	r = add(&l, path, "host", 1);
-	if (r == 0 && l.n == 0) {
-		/* not root: pid 1's namespace is out of reach; use our own */
-		snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
+	/* The host's namespace is pid 1's.  When that link is out of reach
+	 * (not root, or an LSM denies it), kthreadd (pid 2) is in the initial
+	 * namespace too; failing both, our own is the best guess. */
+	static const char *const host_refs[] = {"1/ns/net", "2/ns/net", "self/ns/net"};
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(host_refs) && r == 0 && l.n == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", proc_root, host_refs[i]);
 		r = add(&l, path, "host", 1);
 	}
 

@@ -153,6 +153,9 @@ struct owl_proc {
 	struct owl_cgroup_info cg;
 	char cgroup_path[OWL_PATH_MAX];
 	bool gone;                         /* vanished while being read */
+	/* Filled by later stages, each owning its struct (NULL = stage not run). */
+	struct verify_info *verify;        /* src/verify/ (issue 3) */
+	struct origin_info *origin;        /* src/attribute/origin (issue 7) */
 };
 
 #define OWL_REASON_MAX 256
@@ -175,6 +178,8 @@ struct owl_record {
 	struct owl_finding findings[OWL_FINDINGS_MAX];
 	uint32_t nfindings;
 	uint8_t severity;                  /* verdict: max of the findings */
+	struct endpoint_info *endpoint;    /* src/endpoint/ (issue 4), NULL = not run */
+	struct baseline_match *baseline;   /* src/store/ (issue 6), NULL = not run */
 };
 
 /* A network namespace and how it was found. */

@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/hashmap.h"
 #include "judge/judge.h"
+#include "pipeline/stages.h"
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -145,6 +146,13 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	}
 	r->nrecs = nconn;
 
+	for (const struct scan_stage *st = scan_stages; st->name; st++) {
+		rc = st->run(o, r);
+		if (rc < 0) {
+			r->failed_stage = st->name;
+			goto out;
+		}
+	}
 	judge_records(r->recs, r->nrecs);
 	r->nrecs = judge_filter_view(r->recs, r->nrecs, o->all);
 	judge_sort(r->recs, r->nrecs);

@@ -15,6 +15,25 @@ struct scan_opts {
 	const char *proc_root;   /* "/proc" */
 	int threads;             /* for the /proc/PID/fd walk; 0 = number of CPUs (max 4) */
 	bool all;                /* keep every socket (else the default view) */
+	/* options of the later stages (see contract.md) */
+	bool no_verify;          /* --no-verify */
+	const char *const *intel;/* --intel FILE... */
+	size_t nintel;
+	const char *db_path;     /* --db FILE */
+	const char *geoip;       /* --geoip FILE */
+	bool resolve;            /* --resolve */
+};
+
+struct scan_result;
+
+/* An enrichment stage: adds fields and findings to r->recs / r->procs.
+ * Runs after attribution and before the verdict, in the order of
+ * scan_stages[].  Returns 0 or -errno (the scan then fails with exit 2, so
+ * return an error only when the user's request cannot be honoured, e.g. an
+ * unreadable --intel file). */
+struct scan_stage {
+	const char *name;
+	int (*run)(const struct scan_opts *o, struct scan_result *r);
 };
 
 struct scan_result {
@@ -29,6 +48,11 @@ struct scan_result {
 	unsigned procs_gone;         /* owners that exited mid-scan */
 	bool is_root;                /* had what it needs to see everything */
 	uint64_t time_ns;            /* when the scan started */
+	const char *failed_stage;    /* the stage that failed, when scan_run fails there */
+	/* per-stage state that outlives the stage (freed by scan_result_free) */
+	struct verify_ctx *verify;
+	struct endpoint_ctx *endpoint;
+	struct store_ctx *store;
 };
 
 /* Run a scan.  Returns 0, or -errno when nothing could be collected at all

@@ -1,0 +1,11 @@
+#include "pipeline/stages.h"
+
+/* One line per stage, in pipeline order:
+ *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
+ *   endpoint (src/endpoint/, issue 4)  scope, intel, ports, volume
+ *   origin   (src/attribute/, issue 7) ancestry, origin, unexpected-parent
+ *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
+ */
+const struct scan_stage scan_stages[] = {
+	{NULL, NULL},
+};
