@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "act/digest.h"
+#include "act/sha256.h"
 #include "act/tar.h"
 #include "attribute/fdmap.h"
 #include "attribute/procinfo.h"
@@ -31,7 +31,7 @@ struct bfile {
 	const char *source;        /* static text: where it came from */
 	uint64_t size;
 	bool truncated;
-	char sha256[DIGEST_HEX_LEN];
+	char sha256[ACT_SHA256_HEX_LEN];
 };
 
 struct bmissing {
@@ -129,14 +129,14 @@ static void put_buf(struct bundle *b, const char *name, const char *source, cons
 		b->err = b->err ? b->err : r;
 		return;
 	}
-	struct digest_ctx *d = digest_new();
-	char hex[DIGEST_HEX_LEN];
+	struct act_sha256 *d = act_sha256_new();
+	char hex[ACT_SHA256_HEX_LEN];
 	if (!d) {
 		b->err = -ENOMEM;
 		return;
 	}
-	digest_update(d, data, len);
-	digest_final_hex(d, hex);
+	act_sha256_update(d, data, len);
+	act_sha256_final_hex(d, hex);
 	record_file(b, name, source, len, trunc, hex);
 }
 
@@ -150,7 +150,7 @@ static int copy_fd(struct bundle *b, const char *name, const char *source, int s
 		b->err = b->err ? b->err : out;
 		return out;
 	}
-	struct digest_ctx *d = digest_new();
+	struct act_sha256 *d = act_sha256_new();
 	if (!d) {
 		close(out);
 		b->err = -ENOMEM;
@@ -180,17 +180,17 @@ static int copy_fd(struct bundle *b, const char *name, const char *source, int s
 		int w = write_all(out, buf, (size_t)n);
 		if (w < 0) {
 			b->err = b->err ? b->err : w;
-			digest_free(d);
+			act_sha256_free(d);
 			close(out);
 			return w;
 		}
-		digest_update(d, buf, (size_t)n);
+		act_sha256_update(d, buf, (size_t)n);
 		got += (uint64_t)n;
 	}
 	if (close(out) < 0 && !b->err)
 		b->err = -errno;
-	char hex[DIGEST_HEX_LEN];
-	digest_final_hex(d, hex);
+	char hex[ACT_SHA256_HEX_LEN];
+	act_sha256_final_hex(d, hex);
 	record_file(b, name, source, got, trunc, hex);
 	if (rerr < 0)
 		note(b, "%s: reading stopped after %llu bytes: %s", name, (unsigned long long)got, strerror(-rerr));
@@ -305,10 +305,10 @@ static void write_libraries(struct bundle *b, const struct owl_buf *maps)
 					       memcmp(e.path + e.path_len - (sizeof(del) - 1), del, sizeof(del) - 1) == 0;
 				jsonw_bool(&w, "deleted", deleted);
 				int fd = openat(b->procfd, rel, O_RDONLY | O_CLOEXEC);
-				char hex[DIGEST_HEX_LEN];
+				char hex[ACT_SHA256_HEX_LEN];
 				uint64_t size;
 				bool trunc;
-				int r = fd < 0 ? -errno : digest_fd(fd, b->cap, hex, &size, &trunc);
+				int r = fd < 0 ? -errno : act_sha256_fd(fd, b->cap, hex, &size, &trunc);
 				if (fd >= 0)
 					close(fd);
 				if (r == 0) {

@@ -1,4 +1,4 @@
-#include "act/digest.h"
+#include "act/sha256.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-struct digest_ctx {
+struct act_sha256 {
 	EVP_MD_CTX *md;
 };
 
-struct digest_ctx *digest_new(void)
+struct act_sha256 *act_sha256_new(void)
 {
-	struct digest_ctx *d = malloc(sizeof(*d));
+	struct act_sha256 *d = malloc(sizeof(*d));
 	if (!d)
 		return NULL;
 	d->md = EVP_MD_CTX_new();
@@ -24,13 +24,13 @@ struct digest_ctx *digest_new(void)
 	return d;
 }
 
-void digest_update(struct digest_ctx *d, const void *buf, size_t len)
+void act_sha256_update(struct act_sha256 *d, const void *buf, size_t len)
 {
 	if (len)
 		EVP_DigestUpdate(d->md, buf, len);
 }
 
-void digest_free(struct digest_ctx *d)
+void act_sha256_free(struct act_sha256 *d)
 {
 	if (!d)
 		return;
@@ -38,7 +38,7 @@ void digest_free(struct digest_ctx *d)
 	free(d);
 }
 
-void digest_final_hex(struct digest_ctx *d, char *hex)
+void act_sha256_final_hex(struct act_sha256 *d, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -46,12 +46,12 @@ void digest_final_hex(struct digest_ctx *d, char *hex)
 	for (unsigned i = 0; i < n && i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[64] = '\0';
-	digest_free(d);
+	act_sha256_free(d);
 }
 
-int digest_fd(int fd, uint64_t cap, char *ret_hex, uint64_t *ret_size, bool *ret_truncated)
+int act_sha256_fd(int fd, uint64_t cap, char *ret_hex, uint64_t *ret_size, bool *ret_truncated)
 {
-	struct digest_ctx *d = digest_new();
+	struct act_sha256 *d = act_sha256_new();
 	if (!d)
 		return -ENOMEM;
 	static __thread char buf[1 << 16];
@@ -73,15 +73,15 @@ int digest_fd(int fd, uint64_t cap, char *ret_hex, uint64_t *ret_size, bool *ret
 			if (errno == EINTR)
 				continue;
 			int e = -errno;
-			digest_free(d);
+			act_sha256_free(d);
 			return e;
 		}
 		if (r == 0)
 			break;
-		digest_update(d, buf, (size_t)r);
+		act_sha256_update(d, buf, (size_t)r);
 		got += (uint64_t)r;
 	}
-	digest_final_hex(d, ret_hex);
+	act_sha256_final_hex(d, ret_hex);
 	*ret_size = got;
 	*ret_truncated = trunc;
 	return 0;
