@@ -68,7 +68,7 @@ static void put_addr(__be32 dst[4], const struct owl_addr *a, int family)
 
 static int destroy_once(int fd, const struct owl_conn *c, int family)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192];
 	memset(buf, 0, 512);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = SOCK_DESTROY;

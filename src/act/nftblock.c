@@ -292,7 +292,12 @@ static void val_text(const json_t *v, char *buf, size_t bufsz)
 			char a[64], b[64];
 			val_text(json_array_get(r, 0), a, sizeof(a));
 			val_text(json_array_get(r, 1), b, sizeof(b));
-			snprintf(buf, bufsz, "%s-%s", a, b);
+			owl_strlcpy(buf, a, bufsz);
+			size_t l = strlen(buf);
+			if (l + 1 < bufsz) {
+				buf[l] = '-';
+				owl_strlcpy(buf + l + 1, b, bufsz - l - 1);
+			}
 		}
 	}
 }

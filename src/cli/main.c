@@ -10,6 +10,8 @@
 
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
+	&cmd_evidence,
+	&cmd_contain,
 };
 
 void cli_err(const char *fmt, ...)
