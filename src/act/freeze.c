@@ -79,6 +79,7 @@ static int proc_cgroup(const char *proc_root, pid_t pid, bool v2, char *ret, siz
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
+		*c1 = '\0';
 		*c2 = '\0';
 		bool match = false;
 		if (v2)
