@@ -379,8 +379,16 @@ int thaw_apply(const struct freeze_plan *p)
 			snprintf(pid, sizeof(pid), "%d", (int)p->pid);
 			if (find_mount(false, mnt, sizeof(mnt)) == 0 && join(back, sizeof(back), mnt, p->orig) == 0) {
 				r = write_str(back, "cgroup.procs", pid);
-				if (r == 0)
-					rmdir(p->dir);
+				if (r == 0 && rmdir(p->dir) == 0) {
+					/* and FREEZER/owl itself once nothing else is frozen there */
+					char parent[OWL_PATH_MAX];
+					owl_strlcpy(parent, p->dir, sizeof(parent));
+					char *slash = strrchr(parent, '/');
+					if (slash) {
+						*slash = '\0';
+						rmdir(parent);
+					}
+				}
 			}
 			snprintf(rec, sizeof(rec), "/run/owl/freeze/%d.orig", (int)p->pid);
 			unlink(rec);

@@ -54,6 +54,7 @@ teardown() {
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	[ -n "${cg2:-}" ] && [ -d "$cg2" ] && rmdir "$cg2" 2>/dev/null
+	rmdir /sys/fs/cgroup/freezer/owl 2>/dev/null || true
 	rm -f /run/owl/freeze/*.orig 2>/dev/null
 	ip link del owla-c1 2>/dev/null || true
 	ip link del owla-d1 2>/dev/null || true
