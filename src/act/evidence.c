@@ -109,14 +109,12 @@ static void record_file(struct bundle *b, const char *name, const char *source, 
 	owl_strlcpy(f->sha256, hex, sizeof(f->sha256));
 }
 
-/* Write a buffer as a bundle file (capped like everything else). */
+/* Write a buffer owl made as a bundle file. */
 static void put_buf(struct bundle *b, const char *name, const char *source, const char *data, size_t len)
 {
+	/* files owl writes itself are bounded by construction, and cutting
+	 * JSON would make it unreadable: the cap is for copied content */
 	bool trunc = false;
-	if (len > b->cap) {
-		len = (size_t)b->cap;
-		trunc = true;
-	}
 	int fd = create_file(b, name);
 	if (fd < 0) {
 		b->err = b->err ? b->err : fd;
@@ -591,7 +589,7 @@ static void write_manifest(struct bundle *b, pid_t pid, const struct owl_proc *p
 	jsonw_bool(&w, "exited_during_collection", exited);
 	jsonw_obj_close(&w);
 	jsonw_u64(&w, "size_cap_bytes", b->cap);
-	jsonw_str(&w, "size_cap_applies_to", "each file copied or hashed; a file cut at the cap has truncated=true and its sha256 covers the bytes kept");
+	jsonw_str(&w, "size_cap_applies_to", "each file copied from the process (exe, proc/*) and each mapped file hashed; a file cut at the cap has truncated=true and its sha256 covers the bytes kept; files owl writes itself (*.json, *.ndjson, *.txt) are not cut");
 	jsonw_bool(&w, "complete", b->missing.len == 0 && !exited);
 	jsonw_arr_open(&w, "files");
 	for (size_t i = 0; i < b->files.len; i++) {

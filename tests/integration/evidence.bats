@@ -88,10 +88,12 @@ start_deleted() {
 	[ "$(jq -r .size_cap_bytes "$d/manifest.json")" = 4096 ]
 	[ "$(stat -c %s "$d/exe")" = 4096 ]
 	[ "$(jq -r '.files[] | select(.name == "exe") | .truncated' "$d/manifest.json")" = true ]
+	[ "$(jq -r '.files[] | select(.name == "proc/status") | .truncated' "$d/manifest.json")" = false ]
+	jq -e 'length > 0' "$d/libraries.json" >/dev/null
 	[ "$(head -c 4096 /proc/$victim/exe | sha256sum | cut -d' ' -f1)" = "$(sha256sum "$d/exe" | cut -d' ' -f1)" ]
 	# tar lists only owl's fixed names
 	[ -z "$(tar -tzf "$tmp/t.tar.gz" | grep -v "^owl-evidence-$victim/")" ]
-	[ "$(tar -tzf "$tmp/t.tar.gz" | wc -l)" -eq "$(($(jq '.files | length' "$d/manifest.json") + 3))" ]
+	[ "$(tar -tzf "$tmp/t.tar.gz" | wc -l)" -eq "$(($(jq '.files | length' "$d/manifest.json") + 4))" ]
 }
 
 @test "connections and the verdict are in the bundle, as owl scan --json shows them" {
