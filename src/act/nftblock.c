@@ -308,6 +308,21 @@ static uint64_t u64_of(const json_t *o, const char *k)
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 }
 
+/* An address, a prefix, or an address range "A-B" (what nft prints). */
+static bool valid_dest(const char *d)
+{
+	struct owl_addr a;
+	uint8_t len;
+	if (target_parse_cidr(d, &a, &len) == 0)
+		return true;
+	const char *dash = strchr(d, '-');
+	char lo[64];
+	if (!dash || (size_t)(dash - d) >= sizeof(lo))
+		return false;
+	owl_strncpy0(lo, sizeof(lo), d, (size_t)(dash - d));
+	return owl_addr_parse(lo, &a) == 0 && owl_addr_parse(dash + 1, &a) == 0;
+}
+
 static int parse_elem(const char *set, const json_t *el, struct owl_vec *ret)
 {
 	struct block_entry e;
@@ -332,7 +347,7 @@ static int parse_elem(const char *set, const json_t *el, struct owl_vec *ret)
 	} else {
 		val_text(val, e.dest, sizeof(e.dest));
 	}
-	if (!e.dest[0])
+	if (!valid_dest(e.dest))
 		return 0;
 	struct block_entry *slot = owl_vec_push(ret);
 	if (!slot)
