@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act/active.h"
 #include "act/actlog.h"
 #include "act/freeze.h"
 #include "act/killconn.h"
@@ -47,7 +48,9 @@ static void contain_usage(FILE *out)
 		"        covered); for DURATION (30s, 15m, 2h, 7d) or until unblocked\n"
 		"  unblock DEST[/PREFIX] [--port N] [--transport tcp|udp] | unblock --all\n"
 		"        remove a block (exactly as it was given), or owl's whole table\n"
-		"  list  active blocks with their expiry, frozen processes, and owl's nft rules\n"
+		"  list [--pid PID] [--dst IP]\n"
+		"        active blocks with their expiry, frozen processes, and owl's nft rules;\n"
+		"        with --pid/--dst only what is in force for that process or address\n"
 		"  freeze PID [--cgroup] [--method auto|cgroup-v2|cgroup-v1|signal]\n"
 		"        stop the process (or with --cgroup its whole cgroup) without killing it\n"
 		"  thaw PID [--cgroup]\n"
@@ -114,7 +117,7 @@ static const char *const allowed_opts[][2] = {
 	{"kill-conn", " yes db pid dst src transport netns "},
 	{"block", " yes db port transport for "},
 	{"unblock", " yes db port transport all "},
-	{"list", " db "},
+	{"list", " db pid dst "},
 	{"freeze", " yes db cgroup method "},
 	{"thaw", " yes db cgroup "},
 	{"history", " db pid json "},
@@ -606,10 +609,31 @@ static int list_frozen_cb(const struct act_entry *e, void *arg)
 	return 0;
 }
 
+/* list --pid/--dst: what is in force for that process or destination */
+static int list_for(struct copts *o)
+{
+	struct owl_buf out;
+	owl_buf_init(&out);
+	int n = act_active_render(&out, "", o->pid, o->sel.has_dst ? &o->sel.dst : NULL);
+	if (n < 0) {
+		cli_err("asking nftables failed: %s", strerror(-n));
+		owl_buf_free(&out);
+		return OWL_EXIT_ERROR;
+	}
+	if (n == 0)
+		printf("no active containment for %s\n", o->pid > 0 && o->sel.has_dst ? "that process or destination"
+							: o->pid > 0 ? "that process" : "that destination");
+	fputs(owl_buf_str(&out), stdout);
+	owl_buf_free(&out);
+	return OWL_EXIT_OK;
+}
+
 static int do_list(struct copts *o)
 {
 	if (o->arg)
 		return cli_usage_error(&cmd_contain, "list: unexpected argument '%s'", o->arg);
+	if (o->pid > 0 || o->sel.has_dst)
+		return list_for(o);
 	struct owl_vec v;
 	owl_vec_init(&v, sizeof(struct block_entry));
 	int n = nftblock_list(&v);

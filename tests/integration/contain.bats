@@ -199,6 +199,13 @@ others() {
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ $D4\ +any\ +any\ +in\ (59m|1h) ]]
 	[[ "$output" =~ 2001:db8:8::/64\ +tcp\ +9300\ +never ]]
+	# what explain shows for a destination
+	run "$OWL" contain list --dst $D4
+	[[ "$output" == "blocked: $D4 by owl's nftables table inet owl, expires in "* ]]
+	run "$OWL" contain list --dst $D6
+	[ "$output" = "blocked: 2001:db8:8::/64 tcp port 9300 by owl's nftables table inet owl, until 'owl contain unblock'" ]
+	run "$OWL" contain list --dst 192.0.2.131
+	[ "$output" = "no active containment for that destination" ]
 
 	run "$OWL" contain unblock $D4 --yes --db "$db"
 	[ "$status" -eq 0 ]
@@ -262,6 +269,8 @@ hits() { grep -c '^hit' "$tmp/beacon.log" 2>/dev/null || echo 0; }
 
 	run "$OWL" contain list --db "$db"
 	[[ "$output" == *"pid $b/python3: cgroup-v1 /owl/pid-$b"* ]]
+	run "$OWL" contain list --pid "$b"
+	[ "$output" = "frozen: pid $b, by the cgroup-v1 freezer, cgroup /owl/pid-$b ('owl contain thaw' resumes it)" ]
 
 	run "$OWL" contain thaw "$b" --db "$db"
 	[ "$status" -eq 0 ]
