@@ -6,8 +6,11 @@ usage: actprog.py MODE [ARGS]
                              append "open PEERPORT", then "eof PEERPORT" or
                              "reset PEERPORT" when it ends, and "hit" for
                              every line received
-  two-conns HOST PORT        open two TCP connections from one process and
-                             hold them; prints "ready PID LPORT1 LPORT2"
+  two-conns HOST PORT [mapped]
+                             open two TCP connections from one process and
+                             hold them; prints "ready PID LPORT1 LPORT2";
+                             "mapped": from an AF_INET6 socket to ::ffff:HOST
+  udp-conn HOST PORT         a connected UDP socket; prints "ready PID LPORT"
   beacon HOST PORT MS        every MS milliseconds connect, send "hit\\n",
                              close (one process, no children)
   try HOST PORT              one connection attempt, 2 s timeout; prints
@@ -50,9 +53,16 @@ def server(h, p, path):
         c, a = s.accept()
         threading.Thread(target=handle, args=(c, a[1]), daemon=True).start()
 
-def two_conns(h, p):
-    a = socket.create_connection((h, p), timeout=5)
-    b = socket.create_connection((h, p), timeout=5)
+def two_conns(h, p, mapped=False):
+    def conn():
+        if not mapped:
+            return socket.create_connection((h, p), timeout=5)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(("::ffff:" + h, p))
+        return s
+    a = conn()
+    b = conn()
     print("ready", os.getpid(), a.getsockname()[1], b.getsockname()[1], flush=True)
     state = {}
     def watch(s, name):
@@ -64,6 +74,13 @@ def two_conns(h, p):
             state[name] = "error %s" % e.strerror
     for s, n in ((a, "a"), (b, "b")):
         threading.Thread(target=watch, args=(s, n), daemon=True).start()
+    while True:
+        signal.pause()
+
+def udp_conn(h, p):
+    s = socket.socket(fam(h), socket.SOCK_DGRAM)
+    s.connect((h, p))
+    print("ready", os.getpid(), s.getsockname()[1], flush=True)
     while True:
         signal.pause()
 
@@ -93,7 +110,9 @@ def main():
     if m == "server":
         server(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif m == "two-conns":
-        two_conns(sys.argv[2], int(sys.argv[3]))
+        two_conns(sys.argv[2], int(sys.argv[3]), len(sys.argv) > 4 and sys.argv[4] == "mapped")
+    elif m == "udp-conn":
+        udp_conn(sys.argv[2], int(sys.argv[3]))
     elif m == "beacon":
         beacon(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif m == "try":

@@ -149,6 +149,41 @@ others() {
 	[ "$status" -eq 2 ]
 }
 
+@test "kill-conn over IPv6, from a dual-stack socket talking IPv4, and of a connected UDP socket" {
+	act owla-d server $D6 9202 "$tmp/server6.log"
+	act two-conns $D6 9202
+	set -- $bg_pids
+	p1=$2 p2=$3
+	wait_grep "open $p2" "$tmp/server6.log"
+	run "$OWL" contain kill-conn --dst "[$D6]:9202" --src "[2001:db8:8::1]:$p1" --yes --db "$db"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"destroyed: tcp [2001:db8:8::1]:$p1 -> [$D6]:9202"* ]]
+	wait_grep "reset $p1" "$tmp/server6.log"
+	! grep -q "reset $p2" "$tmp/server6.log"
+
+	act owla-d server $D4 9203 "$tmp/server4.log"
+	act two-conns $D4 9203 mapped
+	set -- $bg_pids
+	p1=$2 p2=$3
+	wait_grep "open $p2" "$tmp/server4.log"
+	run "$OWL" contain kill-conn --src 192.0.2.129:$p2 --yes --db "$db"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_grep "reset $p2" "$tmp/server4.log"
+	! grep -q "reset $p1" "$tmp/server4.log"
+
+	act owla-c udp-conn $D4 9204
+	set -- $bg_pids
+	u=$2
+	ip netns exec owla-c ss -Hun "( sport = :$u )" | grep -q "$D4:9204"
+	run "$OWL" contain kill-conn --dst $D4:9204 --transport udp --yes --db "$db"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"destroyed: udp 192.0.2.146:$u -> $D4:9204"* ]]
+	! ip netns exec owla-c ss -Hun "( sport = :$u )" | grep -q "$D4:9204"
+}
+
 @test "block: dry-run shows the nft script and changes nothing" {
 	before=$(nft -s list ruleset)
 	run "$OWL" contain block $D4 --for 10m --db "$db"

@@ -74,6 +74,28 @@ start_deleted() {
 	[[ "$output" == *"already exists"* ]]
 }
 
+@test "a hostile executable name never becomes a path in the bundle" {
+	evil=$tmp/$'owla-\e[31m..x\nname\u202e'
+	cp /bin/sleep "$evil"
+	"$evil" 600 &
+	victim=$!
+	_owl_pids+=("$victim")
+	sleep 0.2
+	rm "$evil"
+	run "$OWL" evidence "$victim" --out "$tmp/h"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\e'* ]]
+	# exactly owl's fixed names
+	[ "$(cd "$tmp/h" && find . -mindepth 1 | sort | tr '\n' ' ')" = \
+	  "./SHA256SUMS ./ancestry.json ./connections.ndjson ./exe ./exe.link ./fds.json ./libraries.json ./manifest.json ./namespaces.txt ./proc ./proc/cgroup ./proc/cmdline ./proc/environ ./proc/limits ./proc/loginuid ./proc/maps ./proc/mountinfo ./proc/sessionid ./proc/stat ./proc/status " ]
+	# the name is in the JSON, escaped there (controls as JSON escapes, the
+	# text-reversing U+202E made visible), and raw only inside exe.link
+	! grep -q $'\e' "$tmp/h/manifest.json"
+	[ "$(jq -r .process.executable "$tmp/h/manifest.json")" = "$tmp/"$'owla-\e[31m..x\nname''\u{202e} (deleted)' ]
+	[ "$(cat "$tmp/h/exe.link")" = "$evil (deleted)" ]
+	(cd "$tmp/h" && sha256sum --strict -c SHA256SUMS)
+}
+
 @test "--tar writes a .tar.gz whose contents verify; the cap is stated and applied" {
 	start_deleted
 	run "$OWL" evidence "$victim" --out "$tmp/t" --tar --max-size 4096
