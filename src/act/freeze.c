@@ -143,6 +143,14 @@ int freeze_plan_freeze(const char *proc_root, pid_t pid, bool whole, int force, 
 	int r = proc_identity(proc_root, pid, &p.start_ticks, NULL);
 	if (r < 0)
 		return r;
+	/* a kernel thread has no executable and no command line: not ours to stop */
+	char path[64], link[8], cmd[8];
+	snprintf(path, sizeof(path), "%s/%d/exe", proc_root, (int)pid);
+	if (readlink(path, link, sizeof(link)) < 0 && errno == ENOENT) {
+		snprintf(path, sizeof(path), "%s/%d/cmdline", proc_root, (int)pid);
+		if (owl_read_file(path, cmd, sizeof(cmd)) == 0)
+			return -EPERM;
+	}
 	bool root_seen = false;
 	if (whole && (force == FREEZE_AUTO || force == FREEZE_CGROUP_V2) && find_mount(true, mnt, sizeof(mnt)) == 0 &&
 	    proc_cgroup(proc_root, pid, true, p.cgroup, sizeof(p.cgroup)) == 0) {

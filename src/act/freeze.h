@@ -47,7 +47,8 @@ const char *freeze_method_name(int method); /* "cgroup-v2", "cgroup-v1", "signal
 /* Plan to freeze pid (whole_cgroup: its cgroup).  force picks a method
  * (FREEZE_AUTO = best available).  Returns 0, -ESRCH (no such process),
  * -EINVAL (whole_cgroup and the process sits in a root cgroup: that would
- * freeze the host), -EOPNOTSUPP (the forced method is unavailable). */
+ * freeze the host), -EPERM (a kernel thread), -EOPNOTSUPP (the forced
+ * method is unavailable). */
 int freeze_plan_freeze(const char *proc_root, pid_t pid, bool whole_cgroup, int force, struct freeze_plan *ret);
 
 /* Plan to thaw what freeze_plan_freeze()+freeze_apply() froze, found from the

@@ -752,6 +752,10 @@ static int do_freeze(struct copts *o, bool freeze)
 		printf("pid %d is not frozen (no freezer holds it and it is not stopped)\n", (int)pid);
 		return CONTAIN_NOTHING;
 	}
+	if (r == -EPERM) {
+		cli_err("pid %d is a kernel thread: owl does not freeze those", (int)pid);
+		return OWL_EXIT_ERROR;
+	}
 	if (r == -EINVAL) {
 		cli_err("pid %d sits in a root cgroup: freezing that would freeze the whole host; "
 			"freeze the process alone (without --cgroup)", (int)pid);

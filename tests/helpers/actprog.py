@@ -13,6 +13,8 @@ usage: actprog.py MODE [ARGS]
   udp-conn HOST PORT         a connected UDP socket; prints "ready PID LPORT"
   beacon HOST PORT MS        every MS milliseconds connect, send "hit\\n",
                              close (one process, no children)
+  memfd-exec FILE ARGS...    copy FILE into a memfd and exec it from there
+                             (a fileless process); prints "ready PID" first
   try HOST PORT              one connection attempt, 2 s timeout; prints
                              "connected" (exit 0) or the error (exit 1)
 Everything prints "ready PID..." once its sockets exist, except try.
@@ -95,6 +97,13 @@ def beacon(h, p, ms):
             pass
         time.sleep(ms / 1000.0)
 
+def memfd_exec(path, args):
+    fd = os.memfd_create("owla-fileless", 0)
+    with open(path, "rb") as f:
+        os.write(fd, f.read())
+    print("ready", os.getpid(), flush=True)
+    os.execv("/proc/self/fd/%d" % fd, [os.path.basename(path)] + args)
+
 def attempt(h, p):
     try:
         s = socket.create_connection((h, p), timeout=2)
@@ -115,6 +124,8 @@ def main():
         udp_conn(sys.argv[2], int(sys.argv[3]))
     elif m == "beacon":
         beacon(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif m == "memfd-exec":
+        memfd_exec(sys.argv[2], sys.argv[3:])
     elif m == "try":
         sys.exit(attempt(sys.argv[2], int(sys.argv[3])))
     else:

@@ -149,6 +149,18 @@ others() {
 	[ "$status" -eq 2 ]
 }
 
+@test "freeze refuses pid 1, kernel threads and unknown pids" {
+	run "$OWL" contain freeze 1 --yes --db "$db"
+	[ "$status" -eq 2 ]
+	run "$OWL" contain freeze 2 --yes --db "$db"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"kernel thread"* ]]
+	run "$OWL" contain freeze 4194000 --yes --db "$db"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no process"* ]]
+	[ ! -e "$db" ]
+}
+
 @test "kill-conn over IPv6, from a dual-stack socket talking IPv4, and of a connected UDP socket" {
 	act owla-d server $D6 9202 "$tmp/server6.log"
 	act two-conns $D6 9202

@@ -74,6 +74,21 @@ start_deleted() {
 	[[ "$output" == *"already exists"* ]]
 }
 
+@test "the bundle of a fileless (memfd) process holds its image" {
+	start_bg "$PY" "$ACT" memfd-exec /bin/sleep 600
+	v=$bg_pid
+	for _ in $(seq 50); do
+		[[ "$(readlink /proc/$v/exe)" == /memfd:* ]] && break
+		sleep 0.02
+	done
+	[[ "$(readlink /proc/$v/exe)" == "/memfd:owla-fileless (deleted)" ]]
+	run "$OWL" evidence "$v" --out "$tmp/m"
+	[ "$status" -eq 0 ]
+	[ "$(sha256sum "$tmp/m/exe" | cut -d' ' -f1)" = "$(sha256sum /bin/sleep | cut -d' ' -f1)" ]
+	[ "$(jq -r .process.executable "$tmp/m/manifest.json")" = "/memfd:owla-fileless (deleted)" ]
+	(cd "$tmp/m" && sha256sum --strict -c SHA256SUMS)
+}
+
 @test "a hostile executable name never becomes a path in the bundle" {
 	evil=$tmp/$'owla-\e[31m..x\nname\u202e'
 	cp /bin/sleep "$evil"
