@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -540,8 +541,29 @@ static bool process_alive(const struct bundle *b, uint64_t start_ticks)
 	return st.starttime == start_ticks && st.state != 'Z' && st.state != 'X';
 }
 
+/* The running image's inode as the kernel holds it (nlink 0 = deleted). */
+static void exe_stat_fields(struct jsonw *w, const struct stat *st)
+{
+	char t[40], dev[32];
+	jsonw_obj_open(w, "executable_file");
+	snprintf(dev, sizeof(dev), "%u:%u", major(st->st_dev), minor(st->st_dev));
+	jsonw_str(w, "device", dev);
+	jsonw_u64(w, "inode", (uint64_t)st->st_ino);
+	jsonw_u64(w, "size", (uint64_t)st->st_size);
+	jsonw_u64(w, "links", (uint64_t)st->st_nlink);
+	snprintf(t, sizeof(t), "%04o", (unsigned)(st->st_mode & 07777));
+	jsonw_str(w, "mode", t);
+	jsonw_u64(w, "uid", st->st_uid);
+	jsonw_u64(w, "gid", st->st_gid);
+	owl_format_time((uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec, t, sizeof(t));
+	jsonw_str(w, "mtime", t);
+	owl_format_time((uint64_t)st->st_ctim.tv_sec * 1000000000ull + (uint64_t)st->st_ctim.tv_nsec, t, sizeof(t));
+	jsonw_str(w, "ctime", t);
+	jsonw_obj_close(w);
+}
+
 static void write_manifest(struct bundle *b, pid_t pid, const struct owl_proc *p, uint64_t t0,
-			   bool exited, const char *exe_link)
+			   bool exited, const char *exe_link, const struct stat *exe_st)
 {
 	struct owl_buf out;
 	struct jsonw w;
@@ -586,6 +608,8 @@ static void write_manifest(struct bundle *b, pid_t pid, const struct owl_proc *p
 		jsonw_str(&w, "start", t);
 	}
 	jsonw_u64(&w, "start_ticks", p->start_ticks);
+	if (exe_st)
+		exe_stat_fields(&w, exe_st);
 	jsonw_bool(&w, "exited_during_collection", exited);
 	jsonw_obj_close(&w);
 	jsonw_u64(&w, "size_cap_bytes", b->cap);
@@ -766,6 +790,8 @@ int evidence_collect(pid_t pid, const char *out, const struct evidence_opts *o, 
 	ssize_t l = readlinkat(b.procfd, "exe", exe_link, sizeof(exe_link) - 1);
 	if (l >= 0)
 		exe_link[l] = '\0';
+	struct stat exe_st;
+	bool have_exe_st = fstatat(b.procfd, "exe", &exe_st, 0) == 0;
 	copy_proc(&b, "exe", "exe", "/proc/PID/exe (the running image; works when deleted or a memfd)");
 	if (b.files.len && strcmp(OWL_VEC_AT(&b.files, struct bfile, b.files.len - 1)->name, "exe") == 0)
 		owl_strlcpy(res.exe_sha256, OWL_VEC_AT(&b.files, struct bfile, b.files.len - 1)->sha256,
@@ -823,7 +849,7 @@ int evidence_collect(pid_t pid, const char *out, const struct evidence_opts *o, 
 	bool exited = !process_alive(&b, p->start_ticks);
 	if (exited)
 		note(&b, "the process exited during collection: the bundle holds what was collected before that");
-	write_manifest(&b, pid, p, t0, exited, exe_link);
+	write_manifest(&b, pid, p, t0, exited, exe_link, have_exe_st ? &exe_st : NULL);
 	write_sums(&b);
 	if (b.err) {
 		rc = b.err;

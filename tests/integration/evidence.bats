@@ -47,6 +47,8 @@ start_deleted() {
 	[ "$(jq -r .process.pid "$m")" = "$victim" ]
 	[ "$(jq -r .process.executable "$m")" = "$tmp/owla-bin (deleted)" ]
 	[ "$(jq -r .process.exited_during_collection "$m")" = false ]
+	[ "$(jq -r .process.executable_file.links "$m")" = 0 ]
+	[ "$(jq -r .process.executable_file.size "$m")" = "$(stat -c %s /bin/sleep)" ]
 	[ "$(jq -r .complete "$m")" = true ]
 	[ "$(jq -r .size_cap_bytes "$m")" -gt 0 ]
 	# every file but the manifest and SHA256SUMS is in the manifest, with its size and digest
