@@ -820,9 +820,12 @@ static int history_text_cb(const struct act_entry *e, void *arg)
 	owl_escape_to(su, sizeof(su), e->who.sudo_user, strlen(e->who.sudo_user), OWL_ESC_TEXT);
 	owl_escape_to(tty, sizeof(tty), e->who.tty, strlen(e->who.tty), OWL_ESC_TEXT);
 	owl_escape_to(res, sizeof(res), e->result, strlen(e->result), OWL_ESC_TEXT);
-	printf("#%lld %s %s by uid %u%s%s%s%s%s%s on %s\n", (long long)e->id, t, e->action, e->who.uid,
+	printf("#%lld %s %s by uid %u%s%s%s%s%s on %s", (long long)e->id, t, e->action, e->who.uid,
 	       user[0] ? " (" : "", user, user[0] ? ")" : "", su[0] ? " via sudo from " : "", su,
-	       tty[0] ? "" : "", tty[0] ? tty : "no tty");
+	       tty[0] ? tty : "no tty");
+	if (e->who.loginuid != UINT32_MAX)
+		printf(", login uid %u", e->who.loginuid);
+	printf(", host %s\n", e->host);
 	printf("  target: %s\n  result: %s\n", tgt, res);
 	if (e->expires) {
 		char x[40];
