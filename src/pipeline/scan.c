@@ -10,6 +10,7 @@
 #include "core/hashmap.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "verify/verify.h"
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -165,6 +166,7 @@ void scan_result_free(struct scan_result *r)
 {
 	if (!r)
 		return;
+	verify_ctx_free(r->verify);
 	collect_result_free(&r->col);
 	free(r->recs);
 	free(r->procs);
