@@ -528,7 +528,9 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	check_preload_env(c, pdir, vi);
 	check_preload_file(c, root_fd, is_host, vi);
 	check_maps(pdir, path, vi);
-	check_stdio(c, pdir, p->pid, vi);
+	/* only a shell or interpreter can be a reverse shell: spare the others the look */
+	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
+		check_stdio(c, pdir, p->pid, vi);
 	verify_check_name(c, p, root_fd, is_host, have_est ? &est : NULL, path, vi);
 	verify_unit_info(c, p, &vi->unit);
 
