@@ -260,6 +260,8 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 @test "digest cache: a second run reuses digests; a tampered cache only causes re-hashing" {
 	vt_bg $PY -c "$(connect_py)"
 	vt_record "$BGPID"
+	export OWL_DIGEST_CACHE="$VT/cache/fresh"   # empty: the first run must hash
+	vt_record "$BGPID"
 	[ "$(vt_field .owl.verify.digest_cached)" = false ]
 	[ -s "$OWL_DIGEST_CACHE" ]
 	[ "$(stat -c %a "$OWL_DIGEST_CACHE.key")" = 600 ]
@@ -270,7 +272,9 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	$PY - "$OWL_DIGEST_CACHE" <<-'EOF'
 		import sys
 		p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
-		for off in range(8 + 40, len(b), 120):
+		assert b[:8] == b'OWLDGST2'
+		nd = int.from_bytes(b[8:12], 'little')
+		for off in range(16 + 40, 16 + nd * 120, 120):  # the md5 of each digest entry
 		    b[off] ^= 0xff
 		open(p, 'wb').write(bytes(b))
 	EOF
