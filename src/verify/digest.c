@@ -208,10 +208,49 @@ static void entry_encode(const struct dentry *d, uint8_t out[88])
 	memcpy(out + 56, d->v.sha256, 32);
 }
 
-static bool mac(const uint8_t key[32], const uint8_t *data, size_t len, uint8_t out[32])
+/* HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once
+ * per parse/serialise: OpenSSL's one-shot HMAC() fetches the algorithm on
+ * every call, which costs more than the hashing of one small entry. */
+struct hmacpre {
+	EVP_MD_CTX *in, *out, *tmp;
+};
+
+static void hmac_done(struct hmacpre *h)
 {
-	unsigned int ol = 0;
-	return HMAC(EVP_sha256(), key, 32, data, len, out, &ol) && ol == 32;
+	EVP_MD_CTX_free(h->in);
+	EVP_MD_CTX_free(h->out);
+	EVP_MD_CTX_free(h->tmp);
+}
+
+static bool hmac_init(struct hmacpre *h, const uint8_t key[32])
+{
+	uint8_t ipad[64], opad[64];
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (int i = 0; i < 32; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	h->in = EVP_MD_CTX_new();
+	h->out = EVP_MD_CTX_new();
+	h->tmp = EVP_MD_CTX_new();
+	bool ok = h->in && h->out && h->tmp && EVP_DigestInit_ex(h->in, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(h->in, ipad, 64) && EVP_DigestInit_ex(h->out, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(h->out, opad, 64);
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+	if (!ok)
+		hmac_done(h);
+	return ok;
+}
+
+static bool mac(struct hmacpre *h, const uint8_t *data, size_t len, uint8_t out[32])
+{
+	uint8_t inner[32];
+	unsigned int l1 = 0, l2 = 0;
+	return EVP_MD_CTX_copy_ex(h->tmp, h->in) && EVP_DigestUpdate(h->tmp, data, len) &&
+	       EVP_DigestFinal_ex(h->tmp, inner, &l1) && l1 == 32 && EVP_MD_CTX_copy_ex(h->tmp, h->out) &&
+	       EVP_DigestUpdate(h->tmp, inner, 32) && EVP_DigestFinal_ex(h->tmp, out, &l2) && l2 == 32;
 }
 
 static uint64_t okey_hash(const struct digest_key *k, uint64_t pathhash, uint64_t gen)
@@ -341,12 +380,15 @@ int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, c
 	uint32_t nd = get_u32(buf + 8), no = get_u32(buf + 12);
 	if (nd > DIGEST_CACHE_MAX || no > DIGEST_CACHE_MAX)
 		return -EINVAL;
+	struct hmacpre h;
+	if (!hmac_init(&h, key))
+		return -ENOMEM;
 	int n = 0;
 	size_t off = 16;
 	for (uint32_t k = 0; k < nd && off + DIGEST_ENTRY_SIZE <= len; k++, off += DIGEST_ENTRY_SIZE) {
 		const uint8_t *p = buf + off;
 		uint8_t m[32];
-		if (!mac(key, p, 88, m) || CRYPTO_memcmp(m, p + 88, 32) != 0) {
+		if (!mac(&h, p, 88, m) || CRYPTO_memcmp(m, p + 88, 32) != 0) {
 			c->rejected++;
 			continue;
 		}
@@ -358,23 +400,28 @@ int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, c
 		d.k.ctime_ns = (int64_t)get_u64(p + 32);
 		memcpy(d.v.md5, p + 40, 16);
 		memcpy(d.v.sha256, p + 56, 32);
-		if (cache_add(c, &d.k, &d.v, true, true) < 0)
+		if (cache_add(c, &d.k, &d.v, true, true) < 0) {
+			hmac_done(&h);
 			return -ENOMEM;
+		}
 		n++;
 	}
 	for (uint32_t k = 0; k < no && off + DIGEST_OWNER_SIZE <= len; k++, off += DIGEST_OWNER_SIZE) {
 		const uint8_t *p = buf + off;
 		uint8_t m[32];
-		if (!mac(key, p, 768, m) || CRYPTO_memcmp(m, p + 768, 32) != 0) {
+		if (!mac(&h, p, 768, m) || CRYPTO_memcmp(m, p + 768, 32) != 0) {
 			c->rejected++;
 			continue;
 		}
 		struct oentry oe;
 		owner_decode(p, &oe);
-		if (owner_add(c, &oe) < 0)
+		if (owner_add(c, &oe) < 0) {
+			hmac_done(&h);
 			return -ENOMEM;
+		}
 		n++;
 	}
+	hmac_done(&h);
 	if (off != len)
 		c->rejected++; /* a torn or padded tail */
 	return n;
@@ -398,8 +445,11 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 	}
 	size_t len = 16 + nd * DIGEST_ENTRY_SIZE + no * DIGEST_OWNER_SIZE;
 	uint8_t *b = malloc(len);
-	if (!b)
+	struct hmacpre h;
+	if (!b || !hmac_init(&h, key)) {
+		free(b);
 		return -ENOMEM;
+	}
 	memcpy(b, DIGEST_MAGIC, 8);
 	put_u32(b + 8, (uint32_t)nd);
 	put_u32(b + 12, (uint32_t)no);
@@ -412,7 +462,7 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 			continue;
 		}
 		entry_encode(&c->e[i], b + off);
-		if (!mac(key, b + off, 88, b + off + 88))
+		if (!mac(&h, b + off, 88, b + off + 88))
 			goto fail;
 		off += DIGEST_ENTRY_SIZE;
 	}
@@ -424,14 +474,16 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 			continue;
 		}
 		owner_encode(&c->o[i], b + off);
-		if (!mac(key, b + off, 768, b + off + 768))
+		if (!mac(&h, b + off, 768, b + off + 768))
 			goto fail;
 		off += DIGEST_OWNER_SIZE;
 	}
+	hmac_done(&h);
 	*ret = b;
 	*ret_len = off;
 	return 0;
 fail:
+	hmac_done(&h);
 	free(b);
 	return -EIO;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 	if (!c)
 		return -ENOMEM;
 	c->host_root_fd = c->unit_root_fd = -1;
+	pthread_mutex_init(&c->mu, NULL);
 	owl_strlcpy(c->proc_root, o && o->proc_root ? o->proc_root : "/proc", sizeof(c->proc_root));
 	c->threads = o ? o->threads : 0;
 	c->now_ns = owl_now_ns();
@@ -72,6 +74,7 @@ void verify_ctx_free(struct verify_ctx *c)
 		close(c->host_root_fd);
 	if (c->unit_root_fd >= 0)
 		close(c->unit_root_fd);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -169,7 +172,10 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 	digest_key_from_stat(&st, &k);
 	*ret_key = k;
 	bool from_file = false;
-	if (digest_cache_get(c->cache, &k, ret, &from_file)) {
+	pthread_mutex_lock(&c->mu);
+	bool hit = digest_cache_get(c->cache, &k, ret, &from_file);
+	pthread_mutex_unlock(&c->mu);
+	if (hit) {
 		*ret_cached = from_file;
 		return 0;
 	}
@@ -180,8 +186,11 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 		return rc;
 	/* the file changed while we read it: do not remember this digest */
 	struct stat st2;
-	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec) {
+		pthread_mutex_lock(&c->mu);
 		(void)digest_cache_put(c->cache, &k, &v, t0);
+		pthread_mutex_unlock(&c->mu);
+	}
 	*ret = v;
 	*ret_cached = false;
 	return 0;
@@ -207,7 +216,7 @@ static void check_preload_env(struct verify_ctx *c, int pdir, struct verify_info
 	(void)c;
 }
 
-static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
+static void check_preload_file_locked(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
 {
 	if (is_host && c->preload_file_checked) {
 		if (c->host_preload[0]) {
@@ -235,6 +244,13 @@ static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, 
 		if (!vi->preload[0])
 			owl_strlcpy(vi->preload, first, sizeof(vi->preload));
 	}
+}
+
+static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
+{
+	pthread_mutex_lock(&c->mu);
+	check_preload_file_locked(c, root_fd, is_host, vi);
+	pthread_mutex_unlock(&c->mu);
 }
 
 struct maps_ud {
@@ -383,8 +399,8 @@ static bool root_gen(int root_fd, uint64_t *ret)
  * this identity, path and database generation, else from the database.
  * md5 (may be NULL): the running image's, to pick the record it matches.
  * Returns 0, -ENODATA (no database; *note says why). */
-int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
-		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+static int owner_of_locked(struct verify_ctx *c, int root_fd, bool is_host, const char *path,
+			   const struct digest_key *k, const uint8_t *md5, struct digest_owner *ret, const char **note)
 {
 	uint64_t gen = 0, ph = path_hash(path);
 	bool have_gen;
@@ -432,6 +448,15 @@ int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char 
 		(void)digest_cache_owner_put(c->cache, k, ph, gen, &o, owl_now_ns());
 	*ret = o;
 	return 0;
+}
+
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+{
+	pthread_mutex_lock(&c->mu);
+	int rc = owner_of_locked(c, root_fd, is_host, path, k, md5, ret, note);
+	pthread_mutex_unlock(&c->mu);
+	return rc;
 }
 
 int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_info **ret)

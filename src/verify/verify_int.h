@@ -2,6 +2,7 @@
 #ifndef OWL_VERIFY_INT_H
 #define OWL_VERIFY_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -12,7 +13,11 @@
 #define VERIFY_CACHE_DEFAULT "/var/cache/owl/digests"
 #define VERIFY_ROOTS_MAX 64
 
+/* verify_proc() may run on several threads at once: everything below that
+ * changes after verify_ctx_new() (cache, databases, lists) is touched only
+ * under mu. */
 struct verify_ctx {
+	pthread_mutex_t mu;
 	char proc_root[OWL_PATH_MAX];
 	int threads;
 	uint64_t now_ns;

@@ -144,6 +144,18 @@ static void *hworker(void *arg)
 	}
 }
 
+static int vthreads(const struct verify_ctx *c, size_t n)
+{
+	int threads = c->threads;
+	if (threads <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
+	}
+	if ((size_t)threads > n)
+		threads = n ? (int)n : 1;
+	return threads;
+}
+
 static void prehash(struct verify_ctx *c, struct scan_result *r)
 {
 	struct hjob *jobs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*jobs));
@@ -186,13 +198,7 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		n++;
 	}
 	owl_u64map_free(&seen);
-	int threads = c->threads;
-	if (threads <= 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
-	}
-	if ((size_t)threads > n)
-		threads = (int)n;
+	int threads = vthreads(c, n);
 	struct hpool hp = {.jobs = jobs, .n = n};
 	pthread_mutex_init(&hp.mu, NULL);
 	pthread_t th[4];
@@ -226,6 +232,38 @@ static int own(struct verify_ctx *c, struct verify_info *vi)
 	return 0;
 }
 
+struct vpool {
+	struct verify_ctx *c;
+	struct scan_result *r;
+	size_t next;
+	int rc;
+	pthread_mutex_t mu;
+};
+
+static void *vworker(void *arg)
+{
+	struct vpool *vp = arg;
+	for (;;) {
+		pthread_mutex_lock(&vp->mu);
+		size_t i = vp->next++;
+		pthread_mutex_unlock(&vp->mu);
+		if (i >= vp->r->nprocs)
+			return NULL;
+		struct owl_proc *p = &vp->r->procs[i];
+		struct verify_info *vi;
+		int rc = verify_proc(vp->c, p, &vi);
+		if (rc == 0) {
+			p->verify = vi;
+		} else if (rc == -ENOMEM) {
+			pthread_mutex_lock(&vp->mu);
+			vp->rc = rc;
+			pthread_mutex_unlock(&vp->mu);
+		}
+		/* other errors: gone, or unreadable: nothing to say */
+	}
+}
+
+
 int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 {
 	if (o->no_verify)
@@ -253,20 +291,30 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 	}
 
 	prehash(c, r);
-	for (size_t i = 0; i < r->nprocs; i++) {
-		struct owl_proc *p = &r->procs[i];
-		struct verify_info *vi;
-		rc = verify_proc(c, p, &vi);
-		if (rc == -ENOMEM)
-			return rc;
-		if (rc < 0)
-			continue; /* gone, or unreadable: nothing to say */
-		if (own(c, vi) < 0) {
-			verify_info_free(vi);
+	/* the per-process reads (/proc/PID/{exe,root,environ,maps,fd}) run on
+	 * the scan's threads; the context serialises what it shares */
+	struct vpool vp = {.c = c, .r = r};
+	pthread_mutex_init(&vp.mu, NULL);
+	int threads = vthreads(c, r->nprocs);
+	pthread_t th[4];
+	int started = 0;
+	for (int t = 1; t < threads && t < 4; t++)
+		if (pthread_create(&th[started], NULL, vworker, &vp) == 0)
+			started++;
+	vworker(&vp);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&vp.mu);
+	if (vp.rc < 0)
+		return vp.rc;
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].verify && own(c, r->procs[i].verify) < 0) {
+			for (size_t j = i; j < r->nprocs; j++) {
+				verify_info_free(r->procs[j].verify);
+				r->procs[j].verify = NULL;
+			}
 			return -ENOMEM;
 		}
-		p->verify = vi;
-	}
 	for (size_t i = 0; i < r->nrecs; i++)
 		verify_judge(r->recs[i].proc, &r->recs[i]);
 	return 0;
