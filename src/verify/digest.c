@@ -104,6 +104,10 @@ struct digest_cache {
 	struct owl_u64map oidx;
 	struct oentry *o;
 	size_t on, ocap;
+	/* database generations asked about in this run: owner entries of any
+	 * other generation are stale (dpkg ran since) and are not written back */
+	uint64_t gens[16];
+	size_t ngens;
 	unsigned rejected;
 };
 
@@ -281,10 +285,33 @@ static int owner_add(struct digest_cache *c, const struct oentry *oe)
 	return 0;
 }
 
+static void note_gen(struct digest_cache *c, uint64_t gen)
+{
+	for (size_t i = 0; i < c->ngens; i++)
+		if (c->gens[i] == gen)
+			return;
+	if (c->ngens < OWL_ARRAY_SIZE(c->gens))
+		c->gens[c->ngens++] = gen;
+	else
+		c->ngens = SIZE_MAX; /* too many: keep everything */
+}
+
+static bool gen_live(const struct digest_cache *c, uint64_t gen)
+{
+	if (c->ngens == SIZE_MAX || c->ngens == 0)
+		return true;
+	for (size_t i = 0; i < c->ngens; i++)
+		if (c->gens[i] == gen)
+			return true;
+	return false;
+}
+
 bool digest_cache_owner_get(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
 			    struct digest_owner *ret)
 {
 	uint32_t i;
+	if (c && c->ngens != SIZE_MAX)
+		note_gen(c, gen);
 	if (!c || !owl_u64map_get(&c->oidx, okey_hash(k, pathhash, gen), &i))
 		return false;
 	const struct oentry *oe = &c->o[i];
@@ -299,6 +326,8 @@ int digest_cache_owner_put(struct digest_cache *c, const struct digest_key *k, u
 {
 	if (!c)
 		return 0;
+	if (c->ngens != SIZE_MAX)
+		note_gen(c, gen);
 	struct oentry oe = {.k = *k, .pathhash = pathhash, .gen = gen, .v = *v};
 	oe.persist = k->ctime_ns > 0 && (uint64_t)k->ctime_ns + DIGEST_RACY_NS < looked_at_ns;
 	int rc = owner_add(c, &oe);
@@ -434,7 +463,7 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 	for (size_t i = 0; i < c->n; i++)
 		nd += c->e[i].persist;
 	for (size_t i = 0; i < c->on; i++)
-		no += c->o[i].persist;
+		no += c->o[i].persist && gen_live(c, c->o[i].gen);
 	if (nd > DIGEST_CACHE_MAX) {
 		sd = nd - DIGEST_CACHE_MAX;
 		nd = DIGEST_CACHE_MAX;
@@ -467,7 +496,7 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 		off += DIGEST_ENTRY_SIZE;
 	}
 	for (size_t i = 0; i < c->on; i++) {
-		if (!c->o[i].persist)
+		if (!c->o[i].persist || !gen_live(c, c->o[i].gen))
 			continue;
 		if (so) {
 			so--;

@@ -450,6 +450,26 @@ static int owner_of_locked(struct verify_ctx *c, int root_fd, bool is_host, cons
 	return 0;
 }
 
+bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct digest_key *k)
+{
+	struct digest_owner o;
+	pthread_mutex_lock(&c->mu);
+	if (!c->host_gen_done) {
+		c->host_gen_done = true;
+		c->host_gen_ok = root_gen(c->host_root_fd, &c->host_gen);
+	}
+	bool hit = c->host_gen_ok && digest_cache_owner_get(c->cache, k, path_hash(path), c->host_gen, &o);
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+void verify_prepare_host_db(struct verify_ctx *c)
+{
+	pthread_mutex_lock(&c->mu);
+	(void)verify_host_db(c);
+	pthread_mutex_unlock(&c->mu);
+}
+
 int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
 		    const uint8_t *md5, struct digest_owner *ret, const char **note)
 {

@@ -156,12 +156,19 @@ static int vthreads(const struct verify_ctx *c, size_t n)
 	return threads;
 }
 
+static void *dbworker(void *arg)
+{
+	verify_prepare_host_db(arg);
+	return NULL;
+}
+
 static void prehash(struct verify_ctx *c, struct scan_result *r)
 {
 	struct hjob *jobs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*jobs));
 	if (!jobs)
 		return;
 	size_t n = 0;
+	bool need_db = false;
 	struct owl_u64map seen;
 	if (owl_u64map_init(&seen, r->nprocs + 16) < 0) {
 		free(jobs);
@@ -185,6 +192,14 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		}
 		digest_key_from_stat(&st, &k);
+		if (!need_db) {
+			char epath[OWL_PATH_MAX];
+			owl_strlcpy(epath, p->exe, sizeof(epath));
+			size_t pl = strlen(epath);
+			if (pl > 10 && strcmp(epath + pl - 10, " (deleted)") == 0)
+				epath[pl - 10] = '\0';
+			need_db = !verify_owner_cached(c, epath, &k);
+		}
 		uint64_t h = (k.dev * 0x9e3779b97f4a7c15ull) ^ k.ino ^ ((uint64_t)k.ctime_ns << 1);
 		if (!h)
 			h = 1;
@@ -201,14 +216,18 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 	int threads = vthreads(c, n);
 	struct hpool hp = {.jobs = jobs, .n = n};
 	pthread_mutex_init(&hp.mu, NULL);
-	pthread_t th[4];
+	pthread_t th[4], dbth;
 	int started = 0;
+	/* a cold run indexes the package database while the images are hashed */
+	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, c) == 0;
 	for (int t = 1; t < threads && t < 4; t++)
 		if (pthread_create(&th[started], NULL, hworker, &hp) == 0)
 			started++;
 	hworker(&hp);
 	for (int t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
+	if (dbthread)
+		pthread_join(dbth, NULL);
 	pthread_mutex_destroy(&hp.mu);
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].rc == 0 && jobs[i].stable)
