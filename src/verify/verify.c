@@ -257,6 +257,7 @@ struct maps_ud {
 	struct verify_info *vi;
 	const char *exe;
 	size_t exe_len;
+	const char *rootpfx; /* strip this from mapped paths ("" = none) */
 };
 
 static int maps_cb(void *ud, const struct vproc_map *m)
@@ -270,6 +271,11 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 		return 0; /* JIT double-mapping (libffi, V8): not a library on disk */
 	char p[OWL_PATH_MAX];
 	owl_strncpy0(p, sizeof(p), m->path, m->path_len);
+	size_t pl = strlen(u->rootpfx);
+	if (pl > 1 && strncmp(p, u->rootpfx, pl) == 0 && p[pl] == '/')
+		memmove(p, p + pl, strlen(p + pl) + 1);
+	if (strcmp(p, u->exe) == 0)
+		return 0;
 	if (m->deleted && !(u->vi->flags & VERIFY_F_MAP_DELETED)) {
 		u->vi->flags |= VERIFY_F_MAP_DELETED;
 		if (!u->vi->preload[0])
@@ -283,7 +289,7 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 	return 0;
 }
 
-static void check_maps(int pdir, const char *exe_path, struct verify_info *vi)
+static void check_maps(int pdir, const char *exe_path, const char *rootpfx, struct verify_info *vi)
 {
 	int fd = openat(pdir, "maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -291,7 +297,7 @@ static void check_maps(int pdir, const char *exe_path, struct verify_info *vi)
 	char *buf = NULL;
 	size_t len = 0;
 	if (vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
-		struct maps_ud u = {.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path)};
+		struct maps_ud u = {.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path), .rootpfx = rootpfx};
 		(void)vproc_parse_maps(buf, len, maps_cb, &u, NULL);
 	}
 	free(buf);
@@ -505,8 +511,20 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 		is_host = rst.st_dev == c->host_root_st.st_dev && rst.st_ino == c->host_root_st.st_ino;
 	else if (root_fd < 0)
 		root_fd = fcntl(c->host_root_fd, F_DUPFD_CLOEXEC, 0);
-	if (!is_host)
+	char rootpfx[OWL_PATH_MAX] = "";
+	if (!is_host) {
 		vi->flags |= VERIFY_F_CONTAINER;
+		/* the kernel names files from owl's root: "/srv/chroot/usr/bin/x" for
+		 * a chroot's "/usr/bin/x".  Look it up as the process sees it. */
+		ssize_t rl = readlinkat(pdir, "root", rootpfx, sizeof(rootpfx) - 1);
+		rootpfx[rl > 0 ? rl : 0] = '\0';
+		size_t pl = strlen(rootpfx);
+		if (pl > 1 && strncmp(path, rootpfx, pl) == 0 && path[pl] == '/')
+			memmove(path, path + pl, strlen(path + pl) + 1);
+		else
+			rootpfx[0] = '\0';
+	}
+	owl_strlcpy(vi->exe_path, path, sizeof(vi->exe_path));
 
 	/* the running image */
 	int efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -572,7 +590,7 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 
 	check_preload_env(c, pdir, vi);
 	check_preload_file(c, root_fd, is_host, vi);
-	check_maps(pdir, path, vi);
+	check_maps(pdir, path, rootpfx, vi);
 	/* only a shell or interpreter can be a reverse shell: spare the others the look */
 	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
 		check_stdio(c, pdir, p->pid, vi);

@@ -118,6 +118,8 @@ struct verify_info {
 	char stdio_net[64];              /* "fd 0 tcp" etc. when VERIFY_F_STDIO_NET */
 	char note[VERIFY_NOTE_MAX];      /* why state is unknown, when it is */
 	char name_mismatch[OWL_REASON_MAX]; /* the name rule's reason when VERIFY_F_NAME_MISMATCH */
+	char exe_path[OWL_PATH_MAX];     /* the executable as the process sees it: without " (deleted)"
+					  * and, in a chroot/container, relative to its root */
 };
 
 /* Settings of a verify context.  NULL/0 fields take the defaults shown. */

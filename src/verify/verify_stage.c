@@ -31,11 +31,7 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec)
 	if (!vi)
 		return;
 	char path[OWL_PATH_MAX];
-	const char *exe = p->exe;
-	owl_strlcpy(path, exe, sizeof(path));
-	size_t n = strlen(path);
-	if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0)
-		path[n - 10] = '\0';
+	owl_strlcpy(path, vi->exe_path, sizeof(path));
 	const char *base = vrule_basename(path);
 
 	if (vi->state == VERIFY_MODIFIED)

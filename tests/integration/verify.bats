@@ -257,6 +257,50 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	jq -r '.owl.findings[] | select(.id=="unit-unpackaged") | .reason' <<<"$REC" | grep -q 'appeared recently'
 }
 
+# A "container": a chroot in a private mount namespace, /usr bind-mounted
+# from the host, with (or without) a dpkg database of its own.
+start_in_root() { # root
+	local r=$1
+	mkdir -p "$r/usr" "$r/proc"
+	ln -sfn usr/bin "$r/bin"
+	ln -sfn usr/lib "$r/lib"
+	ln -sfn usr/lib64 "$r/lib64"
+	vt_bg unshare -m --propagation private bash -c \
+		"mount --bind -o ro /usr '$r/usr' && exec chroot '$r' /usr/bin/nc.openbsd 127.0.0.1 $PORT"
+}
+
+@test "container root with its own dpkg database: verified against that database" {
+	R=$VT/croot
+	mkdir -p "$R/var/lib"
+	cp -a "$BATS_TEST_DIRNAME/../fixtures/dpkg-root/var/lib/dpkg" "$R/var/lib/"
+	start_in_root "$R"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.container_root)" = true ]
+	[ "$(vt_field .package.name)" = netcat-openbsd ]
+	[ "$(vt_field .owl.verify.state)" = ok ]
+	# the container's record, not the host's, is what counts: change it and
+	# the same image reads as modified
+	kill -9 "$BGPID"
+	sed -i 's/^df7cc8eb1609ad04adc345dabb41a7b7  bin\/nc.openbsd$/00000000000000000000000000000000  bin\/nc.openbsd/' \
+		"$R/var/lib/dpkg/info/netcat-openbsd.md5sums"
+	grep -q '^0000' "$R/var/lib/dpkg/info/netcat-openbsd.md5sums"
+	start_in_root "$R"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.state)" = modified ]
+	vt_has exe-modified
+}
+
+@test "container root without a package database: unknown, never ok" {
+	start_in_root "$VT/croot2"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.container_root)" = true ]
+	[ "$(vt_field .owl.verify.owner)" = unknown ]
+	[ "$(vt_field .owl.verify.state)" = unknown ]
+	vt_field .owl.verify.note | grep -q 'no package database'
+	! vt_ids | grep -qxE 'exe-unpackaged|exe-modified'
+	[ -n "$(vt_field .process.hash.sha256)" ]
+}
+
 @test "digest cache: a second run reuses digests; a tampered cache only causes re-hashing" {
 	vt_bg $PY -c "$(connect_py)"
 	vt_record "$BGPID"
