@@ -98,6 +98,8 @@ enum {
 	VERIFY_F_HASHED = 1u << 6,        /* md5/sha256 below are valid */
 	VERIFY_F_CACHED = 1u << 7,        /* digests came from the digest cache (key re-validated) */
 	VERIFY_F_NAME_MISMATCH = 1u << 8, /* comm/argv[0] pretend to be another program: name_mismatch */
+	VERIFY_F_MAP_UPGRADED = 1u << 9,  /* every deleted library is back at its path as a packaged
+					   * file: an upgrade the process outlived */
 };
 
 /* What verify learnt about one process; owned by the verify context (scan)
