@@ -1,4 +1,5 @@
 #include "pipeline/stages.h"
+#include "store/stage.h"
 
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
@@ -7,5 +8,6 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"baseline", baseline_stage_run},
 	{NULL, NULL},
 };
