@@ -10,6 +10,7 @@
 #include "core/addr.h"
 #include "core/util.h"
 #include "judge/judge.h"
+#include "verify/verify.h"
 
 /* Findings that say something is wrong with the process itself: a benign
  * match is not made when one of these is present (contract.md). */
@@ -65,15 +66,24 @@ bool baseline_candidate(const struct owl_record *rec)
 	return !owl_addr_is_any(&c->raddr) && !owl_addr_is_loopback(&c->raddr) && c->rport != 0;
 }
 
-/* What the verify stage (issue 3) says about the running image.  Until
- * that stage runs, nothing is verified: no package identity, no
- * known-agent. */
-static bool proc_verified(const struct owl_proc *p, char *pkg, size_t pkgsz)
+/* What the verify stage (issue 3) says about the running image: vouched
+ * for only when a package owns the executable, the running image (read
+ * through /proc/PID/exe) matches the package's record, and it is on disk.
+ * The stage did not run (--no-verify, or no verify stage in this build):
+ * nothing is vouched for, so no package identity and no known-agent.  The
+ * digest verify computed is the same sha256 of the running image as ours;
+ * prefer it (it comes from verify's cache). */
+static bool proc_verified(const struct owl_proc *p, struct baseline_match *m)
 {
-	(void)p;
-	pkg[0] = '\0';
-	(void)pkgsz;
-	return false;
+	const struct verify_info *vi = p->verify;
+	if (!vi)
+		return false;
+	if ((vi->flags & VERIFY_F_HASHED) && vi->sha256_hex[0])
+		owl_strlcpy(m->digest, vi->sha256_hex, sizeof(m->digest));
+	if (vi->owner == VERIFY_OWNER_PACKAGE)
+		owl_strlcpy(m->package, vi->pkg.name, sizeof(m->package));
+	return vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT && vi->owner == VERIFY_OWNER_PACKAGE &&
+	       vi->pkg.name[0];
 }
 
 static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
@@ -86,7 +96,7 @@ static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
 	 * scope with every start: not part of a stable identity */
 	if (p->cg.unit[0] && !p->cg.user_session && !p->cg.container_id[0])
 		owl_strlcpy(m->unit, p->cg.unit, sizeof(m->unit));
-	m->verified = proc_verified(p, m->package, sizeof(m->package));
+	m->verified = proc_verified(p, m);
 }
 
 static void add_documented(struct owl_record *rec, const struct baseline_entry *e)
@@ -192,9 +202,9 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 		rec->baseline = m;
 		/* a vanished process leaves the digest unknown: it then matches
 		 * no pinned entry, which is the safe side */
-		if (digest_proc_exe(proc_root, rec->proc->pid, &ctx->digests, m->digest) < 0)
-			m->digest[0] = '\0';
 		fill_identity(m, rec->proc);
+		if (!m->digest[0] && digest_proc_exe(proc_root, rec->proc->pid, &ctx->digests, m->digest) < 0)
+			m->digest[0] = '\0';
 		judge_one(ctx, rec, m);
 	}
 	return 0;
