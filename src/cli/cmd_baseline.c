@@ -16,7 +16,7 @@
 #include "pipeline/scan.h"
 #include "render/escape.h"
 #include "store/baseline.h"
-#include "store/digest.h"
+#include "store/imgdigest.h"
 #include "store/stage.h"
 #include "store/store.h"
 
@@ -408,7 +408,7 @@ static int allow_main(int argc, char **argv)
 	if (e.exe[0] && !e.digest[0]) {
 		char esc[OWL_PATH_MAX];
 		owl_escape_to(esc, sizeof(esc), e.exe, strlen(e.exe), OWL_ESC_TEXT);
-		int rc = e.exe[0] == '/' ? digest_path(e.exe, e.digest) : -EINVAL;
+		int rc = e.exe[0] == '/' ? imgdigest_path(e.exe, e.digest) : -EINVAL;
 		if (rc < 0) {
 			cli_err("cannot read %s to pin its digest: %s; give --digest SHA256, or allow by --package", esc,
 				strerror(-rc));

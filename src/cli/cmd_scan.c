@@ -31,6 +31,7 @@ static void scan_usage(FILE *out)
 		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"      --no-verify      skip package/digest verification of the processes\n"
 		"      --db FILE        baseline store (default " STORE_DEFAULT_PATH "; used when it\n"
 		"                       exists): adds documented / new-destination\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
@@ -48,7 +49,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_DB };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"db", required_argument, NULL, OPT_DB},
 	{"verbose", no_argument, NULL, 'v'},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -136,6 +138,7 @@ static int scan_main(int argc, char **argv)
 		case 'n': o.collect.netns = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': scan_usage(stdout); return OWL_EXIT_OK;
+		case OPT_NO_VERIFY: o.no_verify = true; break;
 		case OPT_SOURCE:
 			if (strcmp(optarg, "auto") == 0)
 				o.collect.source = COLLECT_SRC_AUTO;

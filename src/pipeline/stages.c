@@ -1,6 +1,8 @@
 #include "pipeline/stages.h"
 #include "store/stage.h"
 
+#include "verify/verify.h"
+
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
  *   endpoint (src/endpoint/, issue 4)  scope, intel, ports, volume
@@ -8,6 +10,7 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"verify", verify_stage_run},
 	{"baseline", baseline_stage_run},
 	{NULL, NULL},
 };

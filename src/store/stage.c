@@ -182,7 +182,7 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 		return -ENOMEM;
 	r->store = ctx;
 	cat_init(&ctx->cat);
-	digest_cache_init(&ctx->digests);
+	imgdigest_cache_init(&ctx->digests);
 	int rc = open_store(o, ctx);
 	if (rc < 0)
 		return rc;
@@ -203,7 +203,7 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 		/* a vanished process leaves the digest unknown: it then matches
 		 * no pinned entry, which is the safe side */
 		fill_identity(m, rec->proc);
-		if (!m->digest[0] && digest_proc_exe(proc_root, rec->proc->pid, &ctx->digests, m->digest) < 0)
+		if (!m->digest[0] && imgdigest_proc_exe(proc_root, rec->proc->pid, &ctx->digests, m->digest) < 0)
 			m->digest[0] = '\0';
 		judge_one(ctx, rec, m);
 	}
@@ -217,7 +217,7 @@ void store_ctx_free(struct store_ctx *ctx)
 	store_close(ctx->db);
 	baseline_set_free(&ctx->set);
 	cat_free(&ctx->cat);
-	digest_cache_free(&ctx->digests);
+	imgdigest_cache_free(&ctx->digests);
 	free(ctx->m);
 	free(ctx);
 }

@@ -20,7 +20,7 @@
 #include "pipeline/scan.h"
 #include "render/jsonw.h"
 #include "store/baseline.h"
-#include "store/digest.h"
+#include "store/imgdigest.h"
 
 enum bm_status {
 	BM_NOT_CHECKED = 0, /* not an outbound connection with an owner */
@@ -37,7 +37,7 @@ struct baseline_match {
 	const struct cat_entry *agent;        /* known-agent entry, or NULL */
 	bool verified;                        /* the verify stage vouched for the image */
 	/* the identity as recorded by `baseline learn` */
-	char digest[DIGEST_HEX_MAX];          /* "" when it could not be read */
+	char digest[IMGDIGEST_HEX_MAX];          /* "" when it could not be read */
 	char package[BL_PKG_MAX];
 	char user[OWL_USER_MAX];
 	char unit[OWL_UNIT_MAX];
@@ -48,7 +48,7 @@ struct store_ctx {
 	struct store *db;                     /* NULL when no database */
 	struct baseline_set set;
 	struct catalogue cat;
-	struct digest_cache digests;
+	struct imgdigest_cache digests;
 	struct baseline_match *m;             /* one per record, before the view filter */
 	size_t nm;
 };
