@@ -1,4 +1,5 @@
 #include "pipeline/stages.h"
+#include "store/stage.h"
 
 #include "verify/verify.h"
 
@@ -10,5 +11,6 @@
  */
 const struct scan_stage scan_stages[] = {
 	{"verify", verify_stage_run},
+	{"baseline", baseline_stage_run},
 	{NULL, NULL},
 };

@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/names.h"
 #include "judge/judge.h"
+#include "store/stage.h"
 #include "verify/verify.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
@@ -214,6 +215,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	}
 
 	verify_json_owl(w, p);
+	baseline_report_json(w, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {

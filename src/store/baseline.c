@@ -296,8 +296,9 @@ int baseline_load(struct store *s, struct baseline_set *ret)
 			break;
 		}
 		e->id = sqlite3_column_int64(st, 0);
-		col_text(st, 1, e->note, sizeof(e->note));
-		e->kind = strcmp(e->note, "allowed") == 0 ? BASELINE_ALLOWED : BASELINE_LEARNED;
+		char kind[16];
+		col_text(st, 1, kind, sizeof(kind));
+		e->kind = strcmp(kind, "allowed") == 0 ? BASELINE_ALLOWED : BASELINE_LEARNED;
 		col_text(st, 2, e->exe, sizeof(e->exe));
 		col_text(st, 3, e->package, sizeof(e->package));
 		col_text(st, 4, e->digest, sizeof(e->digest));
@@ -339,7 +340,7 @@ void baseline_set_free(struct baseline_set *set)
 	set->n = 0;
 }
 
-int baseline_upsert(struct store *s, const struct baseline_entry *e)
+int baseline_upsert(struct store *s, const struct baseline_entry *e, enum baseline_merge how, int64_t *ret_id)
 {
 	static const char sql[] =
 		"INSERT INTO baseline (kind, exe, package, digest, user, unit, container, dest, port_lo, port_hi, "
@@ -347,10 +348,11 @@ int baseline_upsert(struct store *s, const struct baseline_entry *e)
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
 		"ON CONFLICT (kind, exe, package, digest, user, unit, container, dest, port_lo, port_hi, transport, host) "
 		"DO UPDATE SET "
-		"  count = CASE WHEN kind = 'learned' THEN count + excluded.count ELSE excluded.count END,"
+		"  count = CASE WHEN ?17 THEN max(count, excluded.count) ELSE count + excluded.count END,"
 		"  first_seen = min(first_seen, excluded.first_seen),"
 		"  last_seen = max(last_seen, excluded.last_seen),"
-		"  note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE note END";
+		"  note = CASE WHEN excluded.note <> '' THEN excluded.note ELSE note END "
+		"RETURNING id";
 	const char *why;
 	if (baseline_validate(e, &why) < 0)
 		return -EINVAL;
@@ -374,9 +376,17 @@ int baseline_upsert(struct store *s, const struct baseline_entry *e)
 	sqlite3_bind_int64(st, 14, e->first_seen);
 	sqlite3_bind_int64(st, 15, e->last_seen);
 	sqlite3_bind_int64(st, 16, e->count > 0 ? e->count : 1);
+	sqlite3_bind_int(st, 17, how == BASELINE_MAX);
 	rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+	if (rc != SQLITE_DONE)
+		return store_errno(rc);
+	if (ret_id)
+		*ret_id = id;
+	return 0;
 }
 
 int baseline_forget(struct store *s, int64_t id, int kind, int64_t *ret_n)

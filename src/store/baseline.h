@@ -116,10 +116,16 @@ const struct baseline_entry *baseline_match(const struct baseline_set *set, cons
 bool baseline_entry_matches(const struct baseline_entry *e, const struct baseline_identity *id,
 			    const struct baseline_dest *d);
 
-/* Insert an entry, or when one with the same key exists: learned → add
- * count, widen first/last seen; allowed → replace the note and times.
- * Must run inside a transaction.  Returns 0 or -errno. */
-int baseline_upsert(struct store *s, const struct baseline_entry *e);
+enum baseline_merge {
+	BASELINE_ADD = 0,  /* learn: counts add up */
+	BASELINE_MAX,      /* import: keep the larger count (importing twice changes nothing) */
+};
+
+/* Insert an entry, or when one with the same key exists: widen first/last
+ * seen, merge the count, take the new note when it has one.  Must run
+ * inside a transaction.  Returns 0 and the entry's id in *ret_id (may be
+ * NULL), or -errno (-EINVAL when baseline_validate() refuses it). */
+int baseline_upsert(struct store *s, const struct baseline_entry *e, enum baseline_merge how, int64_t *ret_id);
 
 /* Delete entries: by id (> 0), or all of one kind (kind >= 0, id == 0), or
  * everything (id == 0, kind < 0).  *ret_n gets the number deleted. */
