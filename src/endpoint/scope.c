@@ -20,7 +20,7 @@ static const struct scope_block blocks[] = {
 	V4(169, 254, 169, 254, 32, EP_SCOPE_METADATA),  /* AWS, GCP, Azure, OpenStack, ... */
 	V4(169, 254, 170, 2, 32, EP_SCOPE_METADATA),    /* AWS ECS task metadata */
 	V4(100, 100, 100, 200, 32, EP_SCOPE_METADATA),  /* Alibaba Cloud */
-	{AF_INET6, 128, {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54}, EP_SCOPE_METADATA}, /* fd00:ec2::254 */
+	{AF_INET6, 128, {0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54}, EP_SCOPE_METADATA}, /* fd00:ec2::254 */
 	V4(0, 0, 0, 0, 8, EP_SCOPE_UNSPECIFIED),
 	V4(127, 0, 0, 0, 8, EP_SCOPE_LOOPBACK),
 	V4(10, 0, 0, 0, 8, EP_SCOPE_PRIVATE),
