@@ -375,9 +375,9 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 	if (ra && ra->has_intel) {
 		char name[sizeof(ra->intel.list->name) * 4];
 		owl_escape_to(name, sizeof(name), ra->intel.list->name, strlen(ra->intel.list->name), OWL_ESC_TEXT);
-		char ip[OWL_ADDRSTR_MAX];
+		char ip[OWL_ADDRSTR_MAX], entry[INTEL_ENTRY_MAX];
 		judge_add(rec, "ioc-match", OWL_SEV_HIGH, "%s is on threat-intel list %s (entry %s)",
-			  owl_addr_str(&ra->addr, ip), name, ra->intel.entry);
+			  owl_addr_str(&ra->addr, ip), name, intel_entry_str(&ra->intel, entry));
 	}
 	if (ra && ra->scope == EP_SCOPE_METADATA && c->direction == OWL_DIR_EGRESS &&
 	    !name_in(rec->proc, cloud_agents, OWL_ARRAY_SIZE(cloud_agents)))
@@ -471,6 +471,8 @@ int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 		x->failed_err = rc;
 		return rc;
 	}
+	if ((rc = intel_finish(&x->intel)) < 0)
+		return rc;
 	const char *const *gp = o->geoips;
 	size_t ng = o->ngeoip;
 	if (!gp && o->geoip) {

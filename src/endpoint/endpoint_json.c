@@ -50,7 +50,8 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 			jsonw_obj_open(w, "intel");
 			jsonw_str(w, "list", a->intel.list->name);
 			jsonw_str(w, "path", a->intel.list->path);
-			jsonw_str(w, "entry", a->intel.entry);
+			char entry[INTEL_ENTRY_MAX];
+			jsonw_str(w, "entry", intel_entry_str(&a->intel, entry));
 			jsonw_obj_close(w);
 		}
 		if (a->has_geo && a->geo.source)

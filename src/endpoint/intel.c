@@ -170,10 +170,6 @@ static int add_entry(struct intel *in, struct intel_list *l, uint32_t list_idx, 
 {
 	struct iptrie *t = a->family == AF_INET ? &in->v4 : &in->v6;
 	int rc = iptrie_insert(t, iptrie_key_from(a->bytes, t->maxlen), plen, list_idx);
-	if (rc == -EEXIST) {
-		l->dups++;
-		return 0;
-	}
 	if (rc == 0)
 		l->entries++;
 	return rc;
@@ -305,6 +301,23 @@ int intel_load_dir(struct intel *in, const char *dir)
 	return rc;
 }
 
+static void on_dup(void *arg, uint32_t val)
+{
+	struct intel *in = arg;
+	if (val < in->nlists) {
+		in->lists[val].dups++;
+		in->lists[val].entries--;
+	}
+}
+
+int intel_finish(struct intel *in)
+{
+	int rc = iptrie_build(&in->v4, on_dup, in);
+	if (rc == 0)
+		rc = iptrie_build(&in->v6, on_dup, in);
+	return rc;
+}
+
 size_t intel_count(const struct intel *in)
 {
 	return in->v4.nprefixes + in->v6.nprefixes;
@@ -322,15 +335,21 @@ bool intel_lookup(const struct intel *in, const struct owl_addr *a, struct intel
 	struct iptrie_match m;
 	if (!iptrie_lookup(t, iptrie_key_from(a->bytes, t->maxlen), &m) || m.val >= in->nlists)
 		return false;
-	uint8_t b[16];
-	char s[OWL_ADDRSTR_MAX];
-	iptrie_key_bytes(m.key, t->maxlen, b);
-	if (!inet_ntop(a->family, b, s, sizeof(s)))
-		return false;
 	ret->list = &in->lists[m.val];
-	if (m.plen == t->maxlen)
-		snprintf(ret->entry, sizeof(ret->entry), "%s", s);
-	else
-		snprintf(ret->entry, sizeof(ret->entry), "%s/%u", s, m.plen);
+	ret->prefix.family = a->family;
+	memset(ret->prefix.bytes, 0, sizeof(ret->prefix.bytes));
+	iptrie_key_bytes(m.key, t->maxlen, ret->prefix.bytes);
+	ret->plen = m.plen;
 	return true;
+}
+
+const char *intel_entry_str(const struct intel_match *m, char buf[INTEL_ENTRY_MAX])
+{
+	char s[OWL_ADDRSTR_MAX];
+	owl_addr_str(&m->prefix, s);
+	if (m->plen == (m->prefix.family == AF_INET ? 32u : 128u))
+		snprintf(buf, INTEL_ENTRY_MAX, "%s", s);
+	else
+		snprintf(buf, INTEL_ENTRY_MAX, "%s/%u", s, m->plen);
+	return buf;
 }

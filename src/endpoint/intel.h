@@ -30,7 +30,7 @@ struct intel_bad {
 struct intel_list {
 	char path[OWL_PATH_MAX];
 	char name[256];            /* file name without directory */
-	size_t entries;            /* prefixes loaded from this file */
+	size_t entries;            /* distinct prefixes this file added (after intel_finish) */
 	size_t dups;               /* prefixes already loaded (from this or an earlier list) */
 	size_t bad;                /* bad lines */
 	struct intel_bad first_bad[INTEL_BAD_KEEP];
@@ -46,8 +46,13 @@ struct intel {
 /* What matched an address. */
 struct intel_match {
 	const struct intel_list *list;
-	char entry[INTEL_ENTRY_MAX];   /* the list entry, e.g. "198.51.100.0/24" */
+	struct owl_addr prefix;        /* the list entry that matched ... */
+	unsigned plen;                 /* ... and its length */
 };
+
+/* The matched entry as text ("198.51.100.0/24", or "198.51.100.7" for a
+ * single address) into buf (INTEL_ENTRY_MAX). */
+const char *intel_entry_str(const struct intel_match *m, char buf[INTEL_ENTRY_MAX]);
 
 /* Parse one line (without its newline).  Returns 1 and fills *ret_addr and
  * *ret_plen for an entry, 0 for a line that holds none (blank, comment, Tor
@@ -68,7 +73,12 @@ int intel_load_file(struct intel *in, const char *path);
  * -errno when dir exists but cannot be listed. */
 int intel_load_dir(struct intel *in, const char *dir);
 
-/* Total prefixes loaded. */
+/* Build the lookup tries from every list loaded so far (call after the
+ * last load, before lookups); counts duplicates into the lists.  Returns 0
+ * or -ENOMEM. */
+int intel_finish(struct intel *in);
+
+/* Total distinct prefixes (after intel_finish). */
 size_t intel_count(const struct intel *in);
 
 /* The longest listed prefix containing a.  Returns true and fills *ret. */

@@ -123,6 +123,7 @@ static void test_load(void **state)
 	assert_int_equal(intel_load_file(&in, p), 0);
 	snprintf(p, sizeof(p), "%s/b.netset", tmpdir);
 	assert_int_equal(intel_load_file(&in, p), 0);
+	assert_int_equal(intel_finish(&in), 0);
 	assert_int_equal(in.nlists, 2);
 	const struct intel_list *l = &in.lists[0];
 	assert_int_equal(l->entries, 4);
@@ -139,16 +140,17 @@ static void test_load(void **state)
 
 	struct owl_addr a;
 	struct intel_match m;
+	char ebuf[INTEL_ENTRY_MAX];
 	owl_addr_parse("198.51.100.7", &a);
 	assert_true(intel_lookup(&in, &a, &m));
-	assert_string_equal(m.entry, "198.51.100.7");
+	assert_string_equal(intel_entry_str(&m, ebuf), "198.51.100.7");
 	assert_string_equal(m.list->name, "a.list");
 	owl_addr_parse("198.51.100.99", &a);
 	assert_true(intel_lookup(&in, &a, &m));
-	assert_string_equal(m.entry, "198.51.100.0/24");
+	assert_string_equal(intel_entry_str(&m, ebuf), "198.51.100.0/24");
 	owl_addr_parse("2001:db8:4::2", &a);
 	assert_true(intel_lookup(&in, &a, &m));
-	assert_string_equal(m.entry, "2001:db8:4::/48");
+	assert_string_equal(intel_entry_str(&m, ebuf), "2001:db8:4::/48");
 	owl_addr_parse("192.0.2.2", &a);
 	assert_true(intel_lookup(&in, &a, &m));
 	assert_string_equal(m.list->name, "b.netset");
@@ -177,6 +179,7 @@ static void test_dir(void **state)
 	struct intel in;
 	assert_int_equal(intel_init(&in), 0);
 	assert_int_equal(intel_load_dir(&in, d), 0);
+	assert_int_equal(intel_finish(&in), 0);
 	assert_int_equal(in.nlists, 2);
 	assert_string_equal(in.lists[0].name, "a.list");   /* name order */
 	assert_string_equal(in.lists[1].name, "b.list");

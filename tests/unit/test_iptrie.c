@@ -27,6 +27,15 @@ static struct iptrie_key k6(const char *s)
 	return iptrie_key_from(b, 128);
 }
 
+static unsigned ndups;
+static uint32_t last_dup;
+static void count_dup(void *arg, uint32_t val)
+{
+	(void)arg;
+	ndups++;
+	last_dup = val;
+}
+
 /* value of the longest match, or -1 */
 static long look4(const struct iptrie *t, const char *s, unsigned *plen)
 {
@@ -57,7 +66,11 @@ static void test_v4_overlap(void **state)
 	assert_int_equal(iptrie_insert(&t, k4("198.0.0.0"), 8, 4), 0);
 	assert_int_equal(iptrie_insert(&t, k4("198.51.100.128"), 25, 5), 0);
 	assert_int_equal(iptrie_insert(&t, k4("198.51.100.6"), 31, 6), 0);
-	assert_int_equal(iptrie_insert(&t, k4("198.51.100.99"), 24, 7), -EEXIST); /* host bits cleared: dup */
+	assert_int_equal(iptrie_insert(&t, k4("198.51.100.99"), 24, 7), 0); /* host bits cleared: a dup */
+	ndups = 0;
+	assert_int_equal(iptrie_build(&t, count_dup, NULL), 0);
+	assert_int_equal(ndups, 1);
+	assert_int_equal(last_dup, 7);
 	unsigned pl = 0;
 	assert_int_equal(look4(&t, "198.51.100.7", &pl), 1);
 	assert_int_equal(pl, 32);
@@ -70,13 +83,21 @@ static void test_v4_overlap(void **state)
 	assert_int_equal(pl, 8);
 	assert_int_equal(look4(&t, "199.0.0.1", NULL), -1);
 	assert_int_equal(t.nprefixes, 6);
+	assert_int_equal(look4(&t, "0.0.0.0", NULL), -1);
+	assert_int_equal(look4(&t, "255.255.255.255", NULL), -1);
 	/* /0 catches everything else */
 	assert_int_equal(iptrie_insert(&t, k4("0.0.0.0"), 0, 9), 0);
+	assert_int_equal(look4(&t, "199.0.0.1", &pl), -1); /* not before the next build */
+	assert_int_equal(iptrie_build(&t, count_dup, NULL), 0);
 	assert_int_equal(look4(&t, "199.0.0.1", &pl), 9);
 	assert_int_equal(pl, 0);
 	assert_int_equal(look4(&t, "255.255.255.255", NULL), 9);
 	assert_int_equal(look4(&t, "198.51.100.7", NULL), 1);
-	assert_int_equal(iptrie_insert(&t, k4("0.0.0.0"), 0, 10), -EEXIST);
+	assert_int_equal(iptrie_insert(&t, k4("0.0.0.0"), 0, 10), 0);
+	ndups = 0;
+	assert_int_equal(iptrie_build(&t, count_dup, NULL), 0);
+	assert_int_equal(ndups, 1);
+	assert_int_equal(look4(&t, "199.0.0.1", NULL), 9); /* the first copy wins */
 	assert_int_equal(iptrie_insert(&t, k4("1.2.3.4"), 33, 1), -EINVAL);
 	assert_int_equal(iptrie_insert(&t, k4("1.2.3.4"), 32, IPTRIE_NONE), -EINVAL);
 	iptrie_free(&t);
@@ -92,11 +113,13 @@ static void test_v4_short_then_long(void **state)
 	assert_int_equal(iptrie_insert(&t, k4("10.0.0.0"), 8, 1), 0);
 	assert_int_equal(iptrie_insert(&t, k4("10.0.0.0"), 12, 2), 0);
 	assert_int_equal(iptrie_insert(&t, k4("10.0.0.0"), 9, 3), 0); /* after the /12: must not override it */
+	assert_int_equal(iptrie_build(&t, NULL, NULL), 0);
 	assert_int_equal(look4(&t, "10.1.2.3", NULL), 2);
 	assert_int_equal(look4(&t, "10.16.0.1", NULL), 3);
 	assert_int_equal(look4(&t, "10.200.0.1", NULL), 1);
 	/* a long prefix in a bucket a short one covers */
 	assert_int_equal(iptrie_insert(&t, k4("10.1.2.0"), 24, 4), 0);
+	assert_int_equal(iptrie_build(&t, NULL, NULL), 0);
 	assert_int_equal(look4(&t, "10.1.2.3", NULL), 4);
 	assert_int_equal(look4(&t, "10.1.3.3", NULL), 2);
 	iptrie_free(&t);
@@ -112,6 +135,7 @@ static void test_v6(void **state)
 	assert_int_equal(iptrie_insert(&t, k6("2001:db8::"), 32, 3), 0);
 	assert_int_equal(iptrie_insert(&t, k6("2001:db8:4:0:8000::"), 65, 4), 0); /* crosses the 64-bit word */
 	assert_int_equal(iptrie_insert(&t, k6("2000::"), 3, 5), 0);
+	assert_int_equal(iptrie_build(&t, NULL, NULL), 0);
 	assert_int_equal(look6(&t, "2001:db8:4::2"), 1);
 	assert_int_equal(look6(&t, "2001:db8:4::3"), 2);
 	assert_int_equal(look6(&t, "2001:db8:4:0:8000::1"), 4);
@@ -120,8 +144,12 @@ static void test_v6(void **state)
 	assert_int_equal(look6(&t, "2a00::1"), 5);
 	assert_int_equal(look6(&t, "fe80::1"), -1);
 	assert_int_equal(iptrie_insert(&t, k6("::"), 0, 6), 0);
+	assert_int_equal(iptrie_insert(&t, k6("2001:db8:4::2"), 128, 9), 0);
+	ndups = 0;
+	assert_int_equal(iptrie_build(&t, count_dup, NULL), 0);
+	assert_int_equal(ndups, 1);
+	assert_int_equal(look6(&t, "2001:db8:4::2"), 1);
 	assert_int_equal(look6(&t, "fe80::1"), 6);
-	assert_int_equal(iptrie_insert(&t, k6("2001:db8:4::2"), 128, 9), -EEXIST);
 	assert_int_equal(iptrie_insert(&t, k6("::1"), 129, 9), -EINVAL);
 	/* key round trip */
 	uint8_t b[16], c[16];
@@ -150,12 +178,15 @@ static void test_random_vs_linear(void **state)
 		uint32_t mask = len ? ~0u << (32 - len) : 0;
 		a &= mask;
 		uint8_t b[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
-		int rc = iptrie_insert(&t, iptrie_key_from(b, 32), len, (uint32_t)i);
-		if (rc == 0)
+		assert_int_equal(iptrie_insert(&t, iptrie_key_from(b, 32), len, (uint32_t)i), 0);
+		bool dup = false;
+		for (size_t j = 0; j < np && !dup; j++)
+			dup = p[j].a == a && p[j].len == len;
+		if (!dup)
 			p[np++] = (struct pfx){a, len, (uint32_t)i};
-		else
-			assert_int_equal(rc, -EEXIST);
 	}
+	assert_int_equal(iptrie_build(&t, NULL, NULL), 0);
+	assert_int_equal(t.nprefixes, np);
 	for (size_t q = 0; q < Q; q++) {
 		uint32_t a = q % 2 ? (uint32_t)(0xc6330000u | ((unsigned)rand() & 0xffff)) : (uint32_t)rand() << 1;
 		long want = -1;
