@@ -74,14 +74,8 @@ static int explain_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	/* options may come before or after the target */
-	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) == -1) {
-			if (target)
-				return cli_usage_error(&cmd_explain, "unexpected argument '%s'", argv[optind]);
-			target = argv[optind++];
-			continue;
-		}
+	/* options may come before or after the target (getopt permutes) */
+	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': explain_usage(stdout); return OWL_EXIT_OK;
@@ -100,6 +94,10 @@ static int explain_main(int argc, char **argv)
 			return cli_usage_error(&cmd_explain, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (optind < argc)
+		target = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(&cmd_explain, "unexpected argument '%s'", argv[optind]);
 	if (!target)
 		return cli_usage_error(&cmd_explain, "what to explain? a PID or an IP[:PORT]");
 	struct explain_target t;

@@ -205,14 +205,16 @@ static int resolve_all(struct endpoint_ctx *x)
 	int rc = -ENOMEM;
 	if (!want || !which || !names)
 		goto out;
-	for (size_t i = 0; i < x->naddrs; i++) {
-		if (ep_scope_is_local(x->addrs[i].scope) && x->addrs[i].scope != EP_SCOPE_LOOPBACK)
-			continue;
-		if (x->addrs[i].scope == EP_SCOPE_LOOPBACK)
-			continue;
-		want[n] = x->addrs[i].addr;
-		which[n++] = (uint32_t)i;
-	}
+	/* public addresses first: when a slow resolver eats the budget, the
+	 * names that matter most are the likeliest to be in */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < x->naddrs; i++) {
+			uint8_t s = x->addrs[i].scope;
+			if (ep_scope_is_local(s) || (pass == 0) != (s == EP_SCOPE_PUBLIC))
+				continue;
+			want[n] = x->addrs[i].addr;
+			which[n++] = (uint32_t)i;
+		}
 	rc = resolve_addrs(want, n, x->lim.resolve_ms, names, &x->resolve);
 	if (rc < 0)
 		goto out;

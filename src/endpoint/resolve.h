@@ -12,7 +12,7 @@
 #include "core/model.h"
 
 #define RESOLVE_NAME_MAX 256
-#define RESOLVE_THREADS_MAX 16
+#define RESOLVE_THREADS_MAX 32
 
 struct resolve_stats {
 	size_t asked, answered;
