@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "endpoint/endpoint.h"
+#include "judge/judge.h"
 #include "pipeline/scan.h"
 
 static double now(void)
@@ -56,6 +57,7 @@ static double run(size_t n)
 	double t = now() - t0;
 	if (rc < 0)
 		fprintf(stderr, "stage failed: %d\n", rc);
+	judge_free_findings(r.recs, r.nrecs);
 	endpoint_ctx_free(r.endpoint);
 	free(r.procs);
 	free(r.recs);

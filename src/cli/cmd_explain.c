@@ -65,7 +65,7 @@ static bool pid_exists(pid_t pid)
 
 static int explain_main(int argc, char **argv)
 {
-	struct scan_opts o = {.collect = {.with_info = true}, .all = true};
+	struct scan_opts o = {.collect = {.with_info = COLLECT_INFO_EGRESS}, .all = true};
 	struct endpoint_cli ep;
 	endpoint_cli_init(&ep, argc);
 	bool json = false;

@@ -1,6 +1,7 @@
 #include "collect/collect.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,34 @@ static bool diag_missing(int err)
 	       err == -EAFNOSUPPORT;
 }
 
+static bool wants_info(const struct owl_conn *c)
+{
+	switch (c->state) {
+	case OWL_TCP_ESTABLISHED: case OWL_TCP_SYN_SENT: case OWL_TCP_FIN_WAIT1: case OWL_TCP_FIN_WAIT2:
+	case OWL_TCP_CLOSE_WAIT: case OWL_TCP_LAST_ACK: case OWL_TCP_CLOSING:
+		break;
+	default:
+		return false;
+	}
+	return !owl_addr_is_loopback(&c->raddr) && !owl_addr_is_any(&c->raddr);
+}
+
+/* tcp_info for the connections to non-loopback peers collected since
+ * `mark`, one query each.  A socket that closed meanwhile keeps no info. */
+static void fill_egress_info(struct collect_result *r, size_t mark)
+{
+	struct sockdiag_query *q = NULL;
+	for (size_t i = mark; i < r->conns.len; i++) {
+		struct owl_conn *c = collect_conn(r, i);
+		if (!wants_info(c))
+			continue;
+		if (!q && sockdiag_query_open(&q) < 0)
+			return;
+		sockdiag_query_tcpinfo(q, c);
+	}
+	sockdiag_query_close(q);
+}
+
 /* Collect all kinds in the current namespace. */
 static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_t ino, struct collect_result *r)
 {
@@ -46,7 +75,7 @@ static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_
 		int diag_err = 0, count = 0;
 		uint8_t src = OWL_SRC_DIAG;
 		if (o->source != COLLECT_SRC_PROC) {
-			count = sockdiag_dump((enum sockdiag_kind)k, o->with_info, sink_cb, &s);
+			count = sockdiag_dump((enum sockdiag_kind)k, o->with_info == COLLECT_INFO_ALL, sink_cb, &s);
 			if (count < 0) {
 				diag_err = count;
 				r->conns.len = mark; /* drop a partial dump */
@@ -59,6 +88,17 @@ static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_
 			count = procnet_read("/proc/thread-self/net", (enum sockdiag_kind)k, sink_cb, &s);
 			if (s.oom)
 				return -ENOMEM;
+		}
+		if ((k == SOCKDIAG_TCP4 || k == SOCKDIAG_TCP6) && o->with_info == COLLECT_INFO_EGRESS && src == OWL_SRC_DIAG)
+			fill_egress_info(r, mark);
+		if (k == SOCKDIAG_PACKET) {
+			/* interface names only make sense inside their namespace */
+			for (size_t i = mark; i < r->conns.len; i++) {
+				struct owl_conn *c = collect_conn(r, i);
+				char name[IF_NAMESIZE];
+				if (c->ifindex > 0 && if_indextoname((unsigned)c->ifindex, name))
+					owl_strlcpy(c->ifname, name, sizeof(c->ifname));
+			}
 		}
 		n = owl_vec_push(&r->notes);
 		if (!n)
@@ -89,7 +129,7 @@ int collect_sockets(const struct collect_opts *o, struct collect_result *r)
 	size_t nall = 0;
 	int rc;
 	memset(r, 0, sizeof(*r));
-	owl_vec_init(&r->conns, sizeof(struct owl_conn));
+	owl_vec_init(&r->conns, o->elsize >= sizeof(struct owl_conn) ? o->elsize : sizeof(struct owl_conn));
 	owl_vec_init(&r->notes, sizeof(struct collect_note));
 	r->self_ns = netns_self_ino();
 
@@ -169,7 +209,9 @@ static bool covers(const struct owl_conn *l, const struct owl_conn *c)
 	return owl_addr_equal(&l->laddr, &c->laddr);
 }
 
-int collect_set_directions(struct owl_conn *conns, size_t n)
+#define CONN_AT(i) ((struct owl_conn *)((char *)base + (size_t)(i) * stride))
+
+int collect_set_directions(void *base, size_t n, size_t stride)
 {
 	struct owl_u64map heads;
 	uint32_t *next = NULL;
@@ -183,10 +225,10 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 	}
 	/* chain listeners by (netns, transport, port) */
 	for (size_t i = 0; i < n; i++) {
-		if (!is_listener(&conns[i]))
+		if (!is_listener(CONN_AT(i)))
 			continue;
 		uint32_t head;
-		uint64_t k = lkey(&conns[i]);
+		uint64_t k = lkey(CONN_AT(i));
 		next[i] = owl_u64map_get(&heads, k, &head) ? head : UINT32_MAX;
 		if (owl_u64map_put(&heads, k, (uint32_t)i) < 0) {
 			rc = -ENOMEM;
@@ -194,7 +236,7 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct owl_conn *c = &conns[i];
+		struct owl_conn *c = CONN_AT(i);
 		if (c->transport == OWL_TP_RAW || c->transport == OWL_TP_PACKET) {
 			c->direction = (c->transport == OWL_TP_RAW && !owl_addr_is_any(&c->raddr))
 					       ? OWL_DIR_EGRESS : OWL_DIR_UNKNOWN;
@@ -212,7 +254,7 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 		uint32_t j;
 		if (owl_u64map_get(&heads, lkey(c), &j)) {
 			for (; j != UINT32_MAX; j = next[j]) {
-				if (covers(&conns[j], c)) {
+				if (covers(CONN_AT(j), c)) {
 					c->direction = OWL_DIR_INGRESS;
 					break;
 				}

@@ -19,9 +19,18 @@ enum collect_source {
 struct collect_opts {
 	enum collect_source source;
 	const char *netns;    /* NULL or "all": every namespace; else a name or inode */
-	bool with_info;       /* ask sock_diag for tcp_info */
+	/* tcp_info (byte counters, retransmits): COLLECT_INFO_EGRESS asks for
+	 * it per socket, only for connections to non-loopback peers (the only
+	 * ones judged on it), which keeps the dump as cheap as `ss -tan`;
+	 * COLLECT_INFO_ALL asks for it in the dump for every socket. */
+	enum { COLLECT_INFO_NONE = 0, COLLECT_INFO_EGRESS, COLLECT_INFO_ALL } with_info;
 	const char *proc_root;  /* "/proc" unless testing */
 	const char *run_netns;  /* "/run/netns" unless testing */
+	/* Size of each element of the result's conns vector; 0 = sizeof(struct
+	 * owl_conn).  Larger elements (e.g. struct owl_record) must begin with
+	 * a struct owl_conn; the rest is zeroed.  Lets the caller build its
+	 * records in place instead of copying every socket. */
+	size_t elsize;
 };
 
 /* What served one kind of socket in one namespace (for --verbose). */
@@ -37,7 +46,7 @@ struct collect_result {
 	struct owl_netns *ns;      /* every namespace visited or skipped */
 	size_t nns;
 	int *ns_err;               /* per namespace: 0, or -errno why it was skipped */
-	struct owl_vec conns;      /* struct owl_conn */
+	struct owl_vec conns;      /* elements of opts.elsize, each starting with a struct owl_conn */
 	struct owl_vec notes;      /* struct collect_note */
 	uint64_t self_ns;          /* the namespace owl started in */
 };
@@ -48,8 +57,15 @@ struct collect_result {
 int collect_sockets(const struct collect_opts *opts, struct collect_result *ret);
 void collect_result_free(struct collect_result *r);
 
-/* Fill conn.direction for every socket, from the listening sockets of the
- * same namespace.  Returns 0 or -ENOMEM. */
-int collect_set_directions(struct owl_conn *conns, size_t n);
+/* The i-th socket of a result. */
+static inline struct owl_conn *collect_conn(const struct collect_result *r, size_t i)
+{
+	return (struct owl_conn *)((char *)r->conns.data + i * r->conns.elsize);
+}
+
+/* Fill conn.direction for n sockets laid out every `stride` bytes from
+ * base, from the listening sockets of the same namespace.  Returns 0 or
+ * -ENOMEM. */
+int collect_set_directions(void *base, size_t n, size_t stride);
 
 #endif

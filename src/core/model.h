@@ -98,6 +98,8 @@ struct owl_conn {
 	uint64_t bytes_acked, bytes_received, bytes_sent;
 	uint32_t rtt_us;
 	uint64_t idle_ms;       /* time since last data received (tcpi_last_data_recv) */
+	uint8_t sk_family;      /* the socket's own family (AF_INET6 for a v6 socket on v4-mapped addresses) */
+	uint32_t id_if;         /* sock_diag id.idiag_if, needed to look the socket up again */
 };
 
 #define OWL_COMM_MAX 64         /* kernel comm is 16, but escaping may grow it */
@@ -175,7 +177,9 @@ struct owl_record {
 	uint32_t *pids;                    /* all pids holding the socket, sorted */
 	uint32_t npids;
 	struct owl_proc *proc;             /* the owner named in `process`, or NULL */
-	struct owl_finding findings[OWL_FINDINGS_MAX];
+	/* findings, allocated by judge_add() on the first one (most records
+	 * have none), at most OWL_FINDINGS_MAX; freed by judge_free_findings() */
+	struct owl_finding *findings;
 	uint32_t nfindings;
 	uint8_t severity;                  /* verdict: max of the findings */
 	struct endpoint_info *endpoint;    /* src/endpoint/ (issue 4), NULL = not run */
