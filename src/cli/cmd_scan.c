@@ -33,6 +33,7 @@ static void scan_usage(FILE *out)
 		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"      --no-verify      skip package/digest verification of the processes\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
 		"      --intel FILE     a threat-intel list (one address or CIDR a line, '#'\n"
 		"                       comments; FireHOL .netset and Tor exit lists load);\n"
@@ -62,7 +63,8 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE,
+       OPT_LIMIT };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -72,6 +74,7 @@ static const struct option longopts[] = {
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"verbose", no_argument, NULL, 'v'},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
 	{"intel", required_argument, NULL, OPT_INTEL},
 	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
@@ -156,6 +159,7 @@ static int scan_main(int argc, char **argv)
 		case 'n': o.collect.netns = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': scan_usage(stdout); return OWL_EXIT_OK;
+		case OPT_NO_VERIFY: o.no_verify = true; break;
 		case OPT_SOURCE:
 			if (strcmp(optarg, "auto") == 0)
 				o.collect.source = COLLECT_SRC_AUTO;

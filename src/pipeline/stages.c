@@ -1,5 +1,6 @@
 #include "pipeline/stages.h"
 
+#include "verify/verify.h"
 #include "endpoint/endpoint.h"
 
 /* One line per stage, in pipeline order:
@@ -9,6 +10,7 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"verify", verify_stage_run},
 	{"endpoint", endpoint_stage_run},
 	{NULL, NULL},
 };
