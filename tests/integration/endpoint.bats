@@ -294,6 +294,11 @@ scan_pid() { # pid args...
 	echo "$output" | grep -q 'verdict: high'
 	echo "$output" | grep -q "command line: $PY $HELPER hold 198.51.100.2 4444 2"
 	echo "$output" | grep -q '^HOW IT CAME TO RUN'
+	# the verify stage's answer, when this build has it
+	if "$OWL" scan --help | grep -q -- --no-verify; then
+		echo "$output" | grep -q 'package: python3.11-minimal'
+		echo "$output" | grep -q "running image vs the package's record: ok"
+	fi
 	echo "$output" | grep -q 'network namespace: owle-c'
 	echo "$output" | grep -q 'ioc-match: 198.51.100.2 is on threat-intel list bad.list'
 	echo "$output" | grep -q 'port-unusual: remote port 4444 is known for abuse'
