@@ -253,11 +253,17 @@ static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, 
 	pthread_mutex_unlock(&c->mu);
 }
 
+#define DELETED_MAX 8
+
 struct maps_ud {
 	struct verify_info *vi;
 	const char *exe;
 	size_t exe_len;
 	const char *rootpfx; /* strip this from mapped paths ("" = none) */
+	/* distinct deleted libraries, to tell an upgrade from a hidden file */
+	char deleted[DELETED_MAX][512];
+	int ndeleted;
+	bool deleted_overflow;
 };
 
 static int maps_cb(void *ud, const struct vproc_map *m)
@@ -276,10 +282,21 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 		memmove(p, p + pl, strlen(p + pl) + 1);
 	if (strcmp(p, u->exe) == 0)
 		return 0;
-	if (m->deleted && !(u->vi->flags & VERIFY_F_MAP_DELETED)) {
-		u->vi->flags |= VERIFY_F_MAP_DELETED;
-		if (!u->vi->preload[0])
-			owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+	if (m->deleted) {
+		if (!(u->vi->flags & VERIFY_F_MAP_DELETED)) {
+			u->vi->flags |= VERIFY_F_MAP_DELETED;
+			if (!u->vi->preload[0])
+				owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+		}
+		bool seen = false;
+		for (int i = 0; i < u->ndeleted && !seen; i++)
+			seen = strcmp(u->deleted[i], p) == 0;
+		if (!seen) {
+			if (u->ndeleted < DELETED_MAX && strlen(p) < sizeof(u->deleted[0]))
+				owl_strlcpy(u->deleted[u->ndeleted++], p, sizeof(u->deleted[0]));
+			else
+				u->deleted_overflow = true;
+		}
 	}
 	if (vrule_writable_prefix(p) && !(u->vi->flags & VERIFY_F_MAP_WRITABLE)) {
 		u->vi->flags |= VERIFY_F_MAP_WRITABLE;
@@ -289,17 +306,48 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 	return 0;
 }
 
-static void check_maps(int pdir, const char *exe_path, const char *rootpfx, struct verify_info *vi)
+/* Every deleted library is back at its path as a packaged file: the
+ * process outlived a package upgrade (libssl, libc …), nothing hides. */
+static bool deleted_by_upgrade(struct verify_ctx *c, int root_fd, bool is_host, const struct maps_ud *u)
+{
+	if (u->deleted_overflow || !u->ndeleted)
+		return false;
+	for (int i = 0; i < u->ndeleted; i++) {
+		int fd = vroot_open(root_fd, u->deleted[i], O_PATH | O_NOFOLLOW);
+		struct stat st;
+		if (fd < 0)
+			return false;
+		bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		close(fd);
+		if (!ok)
+			return false;
+		struct digest_key k; /* the file now at the path: its answer is cached */
+		digest_key_from_stat(&st, &k);
+		struct digest_owner o;
+		const char *note = NULL;
+		if (verify_owner_of(c, root_fd, is_host, u->deleted[i], &k, NULL, &o, &note) < 0 ||
+		    o.owner != VERIFY_OWNER_PACKAGE)
+			return false;
+	}
+	return true;
+}
+
+static void check_maps(struct verify_ctx *c, int pdir, int root_fd, bool is_host, const char *exe_path,
+		       const char *rootpfx, struct verify_info *vi)
 {
 	int fd = openat(pdir, "maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	char *buf = NULL;
 	size_t len = 0;
-	if (vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
-		struct maps_ud u = {.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path), .rootpfx = rootpfx};
-		(void)vproc_parse_maps(buf, len, maps_cb, &u, NULL);
+	struct maps_ud *u = calloc(1, sizeof(*u));
+	if (u && vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
+		*u = (struct maps_ud){.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path), .rootpfx = rootpfx};
+		(void)vproc_parse_maps(buf, len, maps_cb, u, NULL);
+		if ((vi->flags & VERIFY_F_MAP_DELETED) && deleted_by_upgrade(c, root_fd, is_host, u))
+			vi->flags |= VERIFY_F_MAP_UPGRADED;
 	}
+	free(u);
 	free(buf);
 	close(fd);
 }
@@ -590,7 +638,7 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 
 	check_preload_env(c, pdir, vi);
 	check_preload_file(c, root_fd, is_host, vi);
-	check_maps(pdir, path, rootpfx, vi);
+	check_maps(c, pdir, root_fd, is_host, path, rootpfx, vi);
 	/* only a shell or interpreter can be a reverse shell: spare the others the look */
 	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
 		check_stdio(c, pdir, p->pid, vi);
@@ -643,8 +691,9 @@ int verify_identity(const struct owl_proc *p, struct verify_identity *ret)
 		owl_strlcpy(id.version, vi->pkg.version, sizeof(id.version));
 	}
 	id.passed = vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT &&
-		    !(vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_DELETED |
-				   VERIFY_F_MAP_WRITABLE | VERIFY_F_STDIO_NET)) &&
+		    !(vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_WRITABLE |
+				   VERIFY_F_STDIO_NET)) &&
+		    (!(vi->flags & VERIFY_F_MAP_DELETED) || (vi->flags & VERIFY_F_MAP_UPGRADED)) &&
 		    !(vi->flags & VERIFY_F_NAME_MISMATCH);
 	*ret = id;
 	return 0;

@@ -77,6 +77,10 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec)
 		judge_add(rec, "preload", OWL_SEV_HIGH, "/etc/ld.so.preload loads %s into every program", vi->preload);
 	else if (vi->flags & VERIFY_F_MAP_WRITABLE)
 		judge_add(rec, "preload", OWL_SEV_HIGH, "library %s is mapped from a writable location", vi->preload);
+	else if ((vi->flags & VERIFY_F_MAP_DELETED) && (vi->flags & VERIFY_F_MAP_UPGRADED))
+		judge_add(rec, "preload", OWL_SEV_LOW,
+			  "library %s was replaced by a package upgrade after the process started (restart it)",
+			  vi->preload);
 	else if (vi->flags & VERIFY_F_MAP_DELETED)
 		judge_add(rec, "preload", OWL_SEV_MEDIUM,
 			  "library %s is mapped but deleted from disk (an upgrade, or something hiding)", vi->preload);
@@ -407,6 +411,8 @@ void verify_json_owl(struct jsonw *w, const struct owl_proc *p)
 		jsonw_bool(w, "env", (vi->flags & VERIFY_F_PRELOAD_ENV) != 0);
 		jsonw_bool(w, "ld_so_preload", (vi->flags & VERIFY_F_PRELOAD_FILE) != 0);
 		jsonw_bool(w, "deleted_library", (vi->flags & VERIFY_F_MAP_DELETED) != 0);
+		if (vi->flags & VERIFY_F_MAP_DELETED)
+			jsonw_bool(w, "replaced_by_upgrade", (vi->flags & VERIFY_F_MAP_UPGRADED) != 0);
 		jsonw_bool(w, "writable_library", (vi->flags & VERIFY_F_MAP_WRITABLE) != 0);
 		jsonw_str(w, "library", vi->preload);
 		jsonw_obj_close(w);

@@ -139,6 +139,38 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	! vt_ids | grep -qxE 'name-mismatch|exe-unpackaged|exe-modified'
 }
 
+@test "a deleted library that is not back on disk: preload medium" {
+	d=/var/lib/owlv-test.$$
+	mkdir -p "$d"
+	echo "$d" >>"$VT/rmdirs"
+	cp /usr/lib/x86_64-linux-gnu/libm.so.6 "$d/libowlv.so"
+	vt_bg $PY -c "
+import ctypes, os, socket, time
+ctypes.CDLL('$d/libowlv.so'); os.unlink('$d/libowlv.so')
+s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
+	vt_record "$BGPID"
+	rmdir "$d"
+	vt_has preload
+	[ "$(vt_severity preload)" = medium ]
+	[ "$(vt_field .owl.verify.preload.replaced_by_upgrade)" = false ]
+}
+
+@test "a library replaced by a package upgrade after start: preload low" {
+	# The process maps a copy of libm.so.6 bind-mounted over the packaged
+	# path; then the copy is deleted and the mount removed, so the path again
+	# holds the packaged file: what a process sees after an upgrade of libm.
+	cp /usr/lib/x86_64-linux-gnu/libm.so.6 "$VT/libm.old"
+	vt_bg unshare -m --propagation private bash -c "
+		mount --bind '$VT/libm.old' /usr/lib/x86_64-linux-gnu/libm.so.6 &&
+		$PY -c \"$(connect_py)\" &
+		sleep 1; umount /usr/lib/x86_64-linux-gnu/libm.so.6; rm -f '$VT/libm.old'; wait"
+	vt_record_where 'any(.process.args[]?; . == "-c") and .process.executable == "/usr/bin/python3.11" and (.owl.verify.preload.deleted_library // false)'
+	vt_has preload
+	[ "$(vt_severity preload)" = low ]
+	[ "$(vt_field .owl.verify.preload.replaced_by_upgrade)" = true ]
+	jq -r '.owl.findings[] | select(.id=="preload") | .reason' <<<"$REC" | grep -q 'package upgrade'
+}
+
 @test "control: packaged python3 gets no verify finding" {
 	vt_bg $PY -c "$(connect_py)"
 	vt_record "$BGPID"
