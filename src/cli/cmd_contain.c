@@ -37,11 +37,12 @@ static void contain_usage(FILE *out)
 		"what it would do and changes nothing.  Every change made is recorded in the\n"
 		"store (who, when, on what, the exact change, the result): see 'history'.\n"
 		"\n"
-		"  kill-conn [--pid PID] [--dst IP[:PORT]] [--src IP[:PORT]] [--transport tcp|udp]\n"
-		"            [--netns NS]\n"
+		"  kill-conn [PID | IP[:PORT]] [--pid PID] [--dst IP[:PORT]] [--src IP[:PORT]]\n"
+		"            [--transport tcp|udp] [--netns NS]\n"
 		"        end the matching connections: their sockets are destroyed with\n"
 		"        sock_diag SOCK_DESTROY in their network namespace (the process gets\n"
-		"        ECONNABORTED, a TCP peer a reset).  At least one of --pid, --dst, --src.\n"
+		"        ECONNABORTED, a TCP peer a reset).  A PID argument is --pid, an\n"
+		"        address argument --dst.\n"
 		"  block DEST[/PREFIX] [--port N] [--transport tcp|udp] [--for DURATION]\n"
 		"        reject traffic to DEST with nftables, in owl's own table 'inet owl'\n"
 		"        (hooks output and forward, so containers routed through this host are\n"
@@ -286,11 +287,24 @@ static void conn_text(const struct scan_result *r, const struct owl_record *rec,
 
 static int do_kill_conn(struct copts *o)
 {
+	if (o->arg) {
+		/* "kill-conn PID" and "kill-conn IP[:PORT]", as explain suggests them */
+		long long v;
+		struct owl_addr a;
+		uint16_t port;
+		if (owl_strtonum(o->arg, 1, 0x3fffffff, &v) == 0 && o->sel.pid <= 0) {
+			o->sel.pid = (pid_t)v;
+		} else if (target_parse_hostport(o->arg, &a, &port) == 0 && !o->sel.has_dst) {
+			o->sel.has_dst = true;
+			o->sel.dst = a;
+			o->sel.dport = port;
+		} else {
+			return cli_usage_error(&cmd_contain, "kill-conn: '%s' is not a PID or an IP[:PORT] (or repeats "
+					       "--pid/--dst)", o->arg);
+		}
+	}
 	if (killconn_sel_empty(&o->sel))
-		return cli_usage_error(&cmd_contain, "kill-conn: say which connections: --pid, --dst or --src");
-	if (o->arg)
-		return cli_usage_error(&cmd_contain, "kill-conn: unexpected argument '%s' (use --pid/--dst/--src)",
-				       o->arg);
+		return cli_usage_error(&cmd_contain, "kill-conn: say which connections: PID, IP[:PORT], --pid, --dst or --src");
 	struct scan_opts so = {.all = true, .collect = {.netns = o->netns}};
 	struct scan_result r;
 	int rc = scan_run(&so, &r);

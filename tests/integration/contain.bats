@@ -137,6 +137,13 @@ others() {
 	set -- $bg_pids
 	cli=$1 p1=$2 p2=$3
 	wait_grep "open $p2" "$tmp/server.log"
+	# dry-run with the positional forms explain suggests
+	run "$OWL" contain kill-conn "$cli"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would destroy 2 connections"* ]]
+	run "$OWL" contain kill-conn $D4:9201
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would destroy 2 connections"* ]]
 	run "$OWL" contain kill-conn --pid "$cli" --yes --db "$db"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"destroying 2 connections"* ]]
@@ -226,6 +233,8 @@ others() {
 	[ "$(try_from host $D4 9300)" = connected ]
 	[ "$(try_from owla-c $D4 9300)" = connected ]
 	[ "$(try_from host $D6 9300)" = connected ]
+	# a connection held from before the block, for explain to talk about
+	act two-conns $D4 9300
 	before=$(others)
 
 	run "$OWL" contain block $D4 --for 1h --yes --db "$db"
@@ -253,6 +262,12 @@ others() {
 	[ "$output" = "blocked: 2001:db8:8::/64 tcp port 9300 by owl's nftables table inet owl, until 'owl contain unblock'" ]
 	run "$OWL" contain list --dst 192.0.2.131
 	[ "$output" = "no active containment for that destination" ]
+	# and explain shows the block of the destination
+	run "$OWL" explain $D4
+	echo "$output"
+	[[ "$output" == *"CONTAINMENT (owl contain)"*"blocked destinations (nftables table inet owl)"*"$D4"*"expires in"* ]]
+	run "$OWL" explain $D4 --json
+	[ "$(jq -r '.containment.blocks[0].destination' <<<"$output")" = "$D4" ]
 
 	run "$OWL" contain unblock $D4 --yes --db "$db"
 	[ "$status" -eq 0 ]
@@ -318,6 +333,9 @@ hits() { grep -c '^hit' "$tmp/beacon.log" 2>/dev/null || echo 0; }
 	[[ "$output" == *"pid $b/python3: cgroup-v1 /owl/pid-$b"* ]]
 	run "$OWL" contain list --pid "$b"
 	[ "$output" = "frozen: pid $b, by the cgroup-v1 freezer, cgroup /owl/pid-$b ('owl contain thaw' resumes it)" ]
+	run "$OWL" explain "$b" --json
+	[ "$(jq -r '.containment.frozen' <<<"$output")" = cgroup-v1 ]
+	[ "$(jq -r '.containment.frozen_cgroup' <<<"$output")" = "/owl/pid-$b" ]
 
 	run "$OWL" contain thaw "$b" --db "$db"
 	[ "$status" -eq 0 ]
