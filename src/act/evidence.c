@@ -21,9 +21,11 @@
 #include "core/hashmap.h"
 #include "core/names.h"
 #include "core/util.h"
+#include "explain/explain.h"
 #include "pipeline/scan.h"
 #include "render/jsonw.h"
 #include "render/report.h"
+#include "verify/verify.h"
 
 #define NAME_MAX_LEN 48
 
@@ -475,6 +477,31 @@ static unsigned write_connections(struct bundle *b, const struct scan_result *s,
 	return n;
 }
 
+/* What `owl explain PID` says (text and JSON), from the same scan. */
+static void write_explain(struct bundle *b, const struct scan_result *s, pid_t pid, const struct owl_proc *own)
+{
+	struct explain_ctx x = {.target_text = "", .proc_root = "/proc"};
+	struct explain_target t = {.kind = EXPLAIN_PID, .pid = pid};
+	const struct owl_proc *proc = scan_find_proc(s, pid);
+	char pidtext[24];
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
+	x.target_text = pidtext;
+	int r = explain_select(&x, s, &t, proc ? proc : own);
+	if (r < 0) {
+		add_missing(b, "explain.txt", "owl explain PID", r);
+		return;
+	}
+	struct owl_buf out;
+	owl_buf_init(&out);
+	explain_write(&x, false, &out);
+	put_buf(b, "explain.txt", "owl explain PID", owl_buf_str(&out), out.len);
+	owl_buf_reset(&out);
+	explain_write(&x, true, &out);
+	put_buf(b, "explain.json", "owl explain PID --json", owl_buf_str(&out), out.len);
+	owl_buf_free(&out);
+	explain_ctx_free(&x);
+}
+
 /* The parent chain up to pid 1, nearest first, from /proc (ppid links). */
 static void write_ancestry(struct bundle *b, const char *proc_root, pid_t pid)
 {
@@ -834,17 +861,23 @@ int evidence_collect(pid_t pid, const char *out, const struct evidence_opts *o, 
 		note(&b, "scan failed (%s): connections.ndjson is missing and fds.json has no socket details",
 		     strerror(-sr));
 	write_fds(&b, &s, sr == 0);
-	if (sr == 0)
+	if (sr == 0) {
 		res.nconns = write_connections(&b, &s, pid);
-	else
+		/* a process without sockets is not in the scan: verify it here,
+		 * as explain does, so the explanation checks its image too */
+		struct verify_info *vi = NULL;
+		if (!scan_find_proc(&s, pid) && s.verify && verify_proc(s.verify, p, &vi) == 0)
+			p->verify = vi;
+		write_explain(&b, &s, pid, p);
+		verify_info_free(p->verify);
+		p->verify = NULL;
+	} else {
 		add_missing(&b, "connections.ndjson", "owl scan", sr);
+		add_missing(&b, "explain.txt", "owl explain PID", sr);
+	}
 	scan_result_free(&s);
 
 	write_ancestry(&b, proc_root, pid);
-	if (o->explain_text)
-		put_buf(&b, "explain.txt", "owl explain PID", o->explain_text, strlen(o->explain_text));
-	else
-		note(&b, "explain.txt: 'owl explain' is not part of this build; ancestry.json holds the parent chain");
 
 	bool exited = !process_alive(&b, p->start_ticks);
 	if (exited)

@@ -23,7 +23,6 @@ struct evidence_opts {
 	const char *proc_root;     /* "/proc" unless testing */
 	uint64_t size_cap;         /* bytes per copied file; 0 = EVIDENCE_CAP_DEFAULT */
 	bool tar;                  /* write OUT.tar.gz instead of the directory OUT */
-	const char *explain_text;  /* explain's text for the pid, or NULL when unavailable */
 };
 
 struct evidence_result {

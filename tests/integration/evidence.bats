@@ -53,7 +53,7 @@ start_deleted() {
 	[ "$(jq -r .size_cap_bytes "$m")" -gt 0 ]
 	# every file but the manifest and SHA256SUMS is in the manifest, with its size and digest
 	for f in exe proc/cmdline proc/environ proc/status proc/limits proc/cgroup proc/mountinfo proc/maps \
-		fds.json connections.ndjson ancestry.json libraries.json namespaces.txt; do
+		fds.json connections.ndjson ancestry.json libraries.json namespaces.txt explain.txt explain.json; do
 		[ "$(jq -r --arg f "$f" '.files[] | select(.name == $f) | .size' "$m")" = "$(stat -c %s "$tmp/b/$f")" ]
 		grep -q "  $f\$" "$tmp/b/SHA256SUMS"
 	done
@@ -65,6 +65,10 @@ start_deleted() {
 	[ "$(jq -r --arg p "$tmp/owla-bin (deleted)" '.[] | select(.path == $p) | .sha256' "$tmp/b/libraries.json")" = "$orig_sum" ]
 	[ "$(jq -r '.[] | select(.path | test("libc")) | .sha256' "$tmp/b/libraries.json" | head -1)" = \
 	  "$(sha256sum "$(jq -r '.[] | select(.path | test("libc")) | .path' "$tmp/b/libraries.json" | head -1)" | cut -d' ' -f1)" ]
+	# what owl explain says about it
+	grep -q "exe-deleted\|deleted" "$tmp/b/explain.txt"
+	grep -q "^NEXT STEPS" "$tmp/b/explain.txt"
+	[ "$(jq -r '.containment.state' "$tmp/b/explain.json")" = "none in force" ]
 	# ancestry: the process first, then its parent
 	[ "$(jq -r '.[0].pid' "$tmp/b/ancestry.json")" = "$victim" ]
 	[ "$(jq -r '.[1].pid' "$tmp/b/ancestry.json")" = "$(awk '{print $4}' /proc/$victim/stat)" ]
@@ -104,7 +108,7 @@ start_deleted() {
 	[[ "$output" != *$'\e'* ]]
 	# exactly owl's fixed names
 	[ "$(cd "$tmp/h" && find . -mindepth 1 | sort | tr '\n' ' ')" = \
-	  "./SHA256SUMS ./ancestry.json ./connections.ndjson ./exe ./exe.link ./fds.json ./libraries.json ./manifest.json ./namespaces.txt ./proc ./proc/cgroup ./proc/cmdline ./proc/environ ./proc/limits ./proc/loginuid ./proc/maps ./proc/mountinfo ./proc/sessionid ./proc/stat ./proc/status " ]
+	  "./SHA256SUMS ./ancestry.json ./connections.ndjson ./exe ./exe.link ./explain.json ./explain.txt ./fds.json ./libraries.json ./manifest.json ./namespaces.txt ./proc ./proc/cgroup ./proc/cmdline ./proc/environ ./proc/limits ./proc/loginuid ./proc/maps ./proc/mountinfo ./proc/sessionid ./proc/stat ./proc/status " ]
 	# the name is in the JSON, escaped there (controls as JSON escapes, the
 	# text-reversing U+202E made visible), and raw only inside exe.link
 	! grep -q $'\e' "$tmp/h/manifest.json"
