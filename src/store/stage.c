@@ -66,24 +66,22 @@ bool baseline_candidate(const struct owl_record *rec)
 	return !owl_addr_is_any(&c->raddr) && !owl_addr_is_loopback(&c->raddr) && c->rport != 0;
 }
 
-/* What the verify stage (issue 3) says about the running image: vouched
- * for only when a package owns the executable, the running image (read
- * through /proc/PID/exe) matches the package's record, and it is on disk.
- * The stage did not run (--no-verify, or no verify stage in this build):
- * nothing is vouched for, so no package identity and no known-agent.  The
- * digest verify computed is the same sha256 of the running image as ours;
- * prefer it (it comes from verify's cache). */
+/* What the verify stage (issue 3) says about the running image, through
+ * verify_identity(): vouched for ("passed") only when a package owns the
+ * executable, the running image (read through /proc/PID/exe) matches the
+ * package's record, it is on disk, and no preload / name / stdio sign is
+ * present.  When the stage did not run (--no-verify) nothing is vouched
+ * for: no package identity, no known-agent.  verify's sha256 is of the
+ * same running image as ours; it is taken when present (it is cached). */
 static bool proc_verified(const struct owl_proc *p, struct baseline_match *m)
 {
-	const struct verify_info *vi = p->verify;
-	if (!vi)
+	struct verify_identity vid;
+	if (verify_identity(p, &vid) < 0)
 		return false;
-	if ((vi->flags & VERIFY_F_HASHED) && vi->sha256_hex[0])
-		owl_strlcpy(m->digest, vi->sha256_hex, sizeof(m->digest));
-	if (vi->owner == VERIFY_OWNER_PACKAGE)
-		owl_strlcpy(m->package, vi->pkg.name, sizeof(m->package));
-	return vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT && vi->owner == VERIFY_OWNER_PACKAGE &&
-	       vi->pkg.name[0];
+	if (vid.sha256_hex[0])
+		owl_strlcpy(m->digest, vid.sha256_hex, sizeof(m->digest));
+	owl_strlcpy(m->package, vid.package, sizeof(m->package));
+	return vid.passed && vid.package[0];
 }
 
 static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
