@@ -293,7 +293,7 @@ static int learn_main(int argc, char **argv)
 			break;
 		}
 		if (passes == 0)
-			cli_catalogue_errors(r.store ? &r.store->cat : NULL);
+			cli_catalogue_errors(r.store ? r.store->cat : NULL);
 		struct learn_pass lp = {.r = &r, .host = host, .prefix = prefix, .now = (int64_t)time(NULL)};
 		rc = store_tx(s, learn_record, &lp);
 		scan_result_free(&r);

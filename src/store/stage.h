@@ -43,18 +43,30 @@ struct baseline_match {
 	char unit[OWL_UNIT_MAX];
 };
 
+struct bl_gen;
+
 /* Behind scan_result.store. */
 struct store_ctx {
-	struct store *db;                     /* NULL when no database */
-	struct baseline_set set;
-	struct catalogue cat;
-	struct imgdigest_cache digests;
+	struct bl_gen *gen;                   /* the loaded baseline + catalogue (shared, counted) */
+	const struct baseline_set *set;       /* inside gen: every entry (n = 0: no baseline) */
+	const struct catalogue *cat;          /* inside gen: the catalogue and its file:line errors */
+	bool have_db;                         /* a store was opened */
 	struct baseline_match *m;             /* one per record, before the view filter */
 	size_t nm;
 };
 
-/* The stage (scan_stages[]). */
+/* The stage (scan_stages[]).  The store, the baseline and the catalogue
+ * are loaded once per process and kept (for watch, which runs the stages
+ * once per new connection pair): the baseline is reloaded when another
+ * connection changed the database (PRAGMA data_version), the catalogue
+ * every STAGE_CATALOGUE_TTL_S seconds.  Records keep what they matched even
+ * after a reload.  Not thread-safe: run the stages from one thread. */
+#define STAGE_CATALOGUE_TTL_S 10
 int baseline_stage_run(const struct scan_opts *o, struct scan_result *r);
+
+/* Drop the process-wide store and caches.  Registered with atexit() on
+ * first use; safe to call any time. */
+void baseline_stage_reset(void);
 
 /* Frees ctx and everything behind it (NULL is fine). */
 void store_ctx_free(struct store_ctx *ctx);
