@@ -116,6 +116,29 @@ reason() {
 	[[ "$output" == *"--note is required"* ]]
 }
 
+@test "an allowance by package covers the package's verified executables, and only those" {
+	pkg=$(dpkg -S "$PYEXE" | cut -d: -f1)
+	[ -n "$pkg" ]
+	sockprog owls-a tcp-connect 203.0.113.130 8080
+	sleep 0.3
+	run "$OWL" baseline allow --db "$db" --package "$pkg" --dest 203.0.113.130 --port 8080 --note "python tools (ops)"
+	[ "$status" -eq 0 ]
+	scan_json "$db"
+	verified=$(rec 8080 | jq -r .owl.baseline.identity.verified)
+	[ "$(rec 8080 | jq -r .owl.baseline.identity.package)" = "$pkg" ] || [ "$verified" = false ]
+	if [ "$verified" = true ]; then
+		[ "$(reason 8080 documented)" = "python tools (ops)" ]
+	else
+		[[ " $(ids 8080) " == *" new-destination "* ]]
+	fi
+	# with verification off nothing vouches for the package: not covered
+	run "$OWL" scan --json --no-verify --db "$db"
+	printf '%s\n' "$output" | grep '^{' >"$out"
+	[[ " $(ids 8080) " == *" new-destination "* ]]
+	[[ " $(ids 8080) " != *" documented "* ]]
+	[ "$verified" = true ] || skip "verify stage not in this build"
+}
+
 @test "a different binary at an allowed path does not inherit the allowance" {
 	mkdir "$tmp/bin"
 	cp "$PYEXE" "$tmp/bin/owls-client"
