@@ -109,7 +109,8 @@ static void add_documented(struct owl_record *rec, const struct baseline_entry *
 		  (long long)e->count, first);
 }
 
-static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct baseline_match *m)
+void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
+			   struct baseline_match *m)
 {
 	const struct owl_proc *p = rec->proc;
 	const struct owl_conn *c = &rec->conn;
@@ -122,8 +123,8 @@ static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct base
 	struct baseline_dest d = {.addr = c->raddr, .port = c->rport, .transport = baseline_transport(rec)};
 	char ip[OWL_ADDRSTR_MAX];
 
-	if (ctx->set->n) {
-		const struct baseline_entry *e = baseline_match(ctx->set, &id, &d);
+	if (set->n) {
+		const struct baseline_entry *e = baseline_match(set, &id, &d);
 		if (e && integrity) {
 			m->status = BM_HELD_BACK;
 			m->entry = e;
@@ -142,8 +143,8 @@ static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct base
 		m->status = BM_NO_BASELINE;
 	}
 
-	if (m->verified && !integrity && ctx->cat->n) {
-		const struct cat_entry *a = cat_match(ctx->cat, p->exe, m->package, d.transport, c->rport,
+	if (m->verified && !integrity && cat->n) {
+		const struct cat_entry *a = cat_match(cat, p->exe, m->package, d.transport, c->rport,
 						      cat_scope_of(&c->raddr), NULL);
 		if (a) {
 			m->agent = a;
@@ -306,7 +307,7 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 		fill_identity(m, rec->proc);
 		if (!m->digest[0] && imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, m->digest) < 0)
 			m->digest[0] = '\0';
-		judge_one(ctx, rec, m);
+		baseline_judge_record(ctx->set, ctx->cat, rec, m);
 	}
 	return 0;
 }

@@ -75,6 +75,13 @@ void store_ctx_free(struct store_ctx *ctx);
  * inside the open "owl" object (nothing when the stage did not run). */
 void baseline_report_json(struct jsonw *w, const struct owl_record *rec);
 
+/* The rules of the stage for one candidate record whose identity is
+ * already in m (digest, package, verified, user, unit): sets m->status,
+ * m->entry, m->agent, adds documented / new-destination / known-agent and
+ * lowers the destination findings after a benign match. */
+void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
+			   struct baseline_match *m);
+
 /* Does the stage consider this record (outbound, an owner, a remote end)? */
 bool baseline_candidate(const struct owl_record *rec);
 
