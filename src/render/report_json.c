@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/names.h"
 #include "judge/judge.h"
+#include "trace/trace_json.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 {
@@ -46,13 +47,15 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	}
 }
 
-static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port)
+static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port,
+			 const struct owl_record *rec)
 {
 	char ip[OWL_ADDRSTR_MAX];
 	jsonw_obj_open(w, key);
 	jsonw_str(w, "ip", owl_addr_str(a, ip));
 	if (with_port)
 		jsonw_u64(w, "port", port);
+	trace_json_endpoint(w, rec, key[0] == 'd');
 	jsonw_obj_close(w);
 }
 
@@ -74,6 +77,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_arr_open(w, "type");
 	jsonw_str(w, NULL, "connection");
 	jsonw_arr_close(w);
+	trace_json_event(w, rec);
 	jsonw_obj_close(w);
 
 	jsonw_obj_open(w, "network");
@@ -90,10 +94,10 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_obj_close(w);
 
 	if (c->transport != OWL_TP_PACKET) {
-		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW);
+		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW, rec);
 		/* a listening or unconnected socket has no remote end */
 		if (!owl_addr_is_any(&c->raddr) || c->rport)
-			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW);
+			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW, rec);
 	}
 
 	if (p) {
@@ -165,7 +169,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_u64(w, "wqueue", c->wqueue);
 	if (c->cgroup_id)
 		jsonw_u64(w, "cgroup_id", c->cgroup_id);
-	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : "procfs");
+	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : c->source == OWL_SRC_EBPF ? "ebpf" : "procfs");
 	if (c->transport == OWL_TP_TCP && c->has_tcpinfo) {
 		jsonw_u64(w, "bytes_acked", c->bytes_acked);
 		jsonw_u64(w, "bytes_received", c->bytes_received);
