@@ -439,7 +439,7 @@ static void conn_from_event(struct owl_conn *c, const struct owl_ev_conn *e)
 	c->rport = e->dport;
 	c->transport = e->proto == IPPROTO_UDP ? OWL_TP_UDP : OWL_TP_TCP;
 	c->family = (uint8_t)e->family;
-	c->source = OWL_SRC_EBPF;
+	c->source = e->flags & OWL_F_POLLED ? OWL_SRC_DIAG : OWL_SRC_EBPF;
 	c->has_uid = e->h.task.tgid != 0;
 	c->uid = e->h.task.uid;
 	c->direction = e->flags & OWL_F_ACCEPTED ? OWL_DIR_INGRESS : OWL_DIR_EGRESS;
@@ -474,11 +474,14 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	conn_from_event(&c, e);
 	switch (e->h.type) {
 	case OWL_EV_CONNECT:
-		ti.action = e->result == OWL_CONN_ESTABLISHED ? WATCH_ESTABLISHED : WATCH_FAILED;
-		c.state = e->result == OWL_CONN_ESTABLISHED ? OWL_TCP_ESTABLISHED : OWL_TCP_CLOSE;
+		ti.action = e->result == OWL_CONN_ESTABLISHED ? WATCH_ESTABLISHED :
+			    e->result == OWL_CONN_PENDING ? WATCH_ATTEMPTED : WATCH_FAILED;
+		c.state = e->result == OWL_CONN_ESTABLISHED ? OWL_TCP_ESTABLISHED :
+			  e->result == OWL_CONN_PENDING ? OWL_TCP_SYN_SENT : OWL_TCP_CLOSE;
 		ti.result = e->result;
 		ti.err = e->err;
-		ti.has_duration = e->start_ns && e->h.ts_ns >= e->start_ns;
+		/* the poll backend does not know when an attempt started */
+		ti.has_duration = (e->flags & OWL_F_CONNECT_SEEN) && e->start_ns && e->h.ts_ns >= e->start_ns;
 		break;
 	case OWL_EV_ACCEPT:
 		ti.action = WATCH_ACCEPTED;

@@ -214,3 +214,39 @@ owl_prog_ids() {
 		[ "$status" -ne 0 ]
 	done
 }
+
+@test "watch --backend poll: sees connections that live across snapshots, says what it cannot see" {
+	ip netns add owlw-poll
+	ip -n owlw-poll link set lo up
+	ip -n owlw-poll addr add 203.0.113.20/32 dev lo
+	ip -n owlw-poll addr add 2001:db8:5::20/128 dev lo
+	start_listener owlw-poll 203.0.113.20 8082
+	start_watch --backend poll --interval 200
+	grep -q "poll backend (sock_diag every 200 ms): it cannot see" "$W/err"
+	ip netns exec owlw-poll python3 "$HELPER" connect 203.0.113.20 8082 6 &
+	pc=$!
+	PIDS+=($pc)
+	wait $pc
+	sleep 4
+	stop_watch
+	ino=$(stat -L -c %i /run/netns/owlw-poll)
+	run ev "select(.process.pid == $pc and .event.action == \"connection-established\") | [.destination.ip, (.owl.netns.inode|tostring), .process.executable] | join(\" \")"
+	[ "$output" = "\"203.0.113.20 $ino $PY\"" ]
+	run ev "select(.process.pid == $pc and .event.action == \"connection-closed\") | .destination.port"
+	[ "$output" = 8082 ]
+	run jq -r 'select(.event.action == "watch-summary") | .owl.watch.backend' "$W/out.json"
+	[ "$output" = poll ]
+}
+
+@test "watch --backend auto falls back to poll when eBPF cannot load (no BTF)" {
+	# the only way to take BTF away here is a mount over it; done in a
+	# private mount namespace so nothing else sees it
+	command -v unshare >/dev/null || skip "unshare missing"
+	run unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$OWL' watch --json --duration 1"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "eBPF unavailable"
+	echo "$output" | grep -q '"backend":"poll"'
+	run unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$OWL' watch --backend ebpf --duration 1"
+	[ "$status" -eq 2 ]
+	echo "$output" | grep -q "cannot load the eBPF programs"
+}

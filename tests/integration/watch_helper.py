@@ -3,7 +3,7 @@
 and exits at once, so that only in-kernel capture can see it.
 
   listen HOST PORT [N]        accept N connections (default: forever), reply "ok"
-  connect HOST PORT           one TCP connect (refused is fine), then exit
+  connect HOST PORT [HOLD]    one TCP connect (refused is fine), held HOLD s, then exit
   udp HOST PORT               one datagram, then exit
   resolve-connect NAME PORT   getaddrinfo(NAME) through the system resolver, connect
   dns ADDR NAME IP            a tiny DNS server on ADDR:53 (UDP) answering NAME A IP
@@ -15,13 +15,14 @@ import sys
 import time
 
 
-def connect(host, port):
+def connect(host, port, hold=0):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(3)
     rc = s.connect_ex((host, int(port)))
     if rc == 0:
         try:
+            time.sleep(float(hold))
             s.sendall(b"hello")
             s.recv(16)
         except OSError:
@@ -41,7 +42,7 @@ def listen(host, port, n=None):
     while n is None or count < int(n):
         c, _ = srv.accept()
         try:
-            c.settimeout(2)
+            c.settimeout(10)
             c.recv(16)
             c.sendall(b"ok")
         except OSError:

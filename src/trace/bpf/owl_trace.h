@@ -58,11 +58,13 @@ enum owl_conn_result {
 	OWL_CONN_UNREACHABLE,  /* EHOSTUNREACH / ENETUNREACH */
 	OWL_CONN_ABORTED,      /* closed by the program before an answer */
 	OWL_CONN_OTHER,        /* another socket error (err holds it) */
+	OWL_CONN_PENDING,      /* poll backend only: seen in SYN-SENT, no outcome yet */
 };
 
 /* OWL_EV_CLOSE.flags / OWL_EV_CONNECT.flags */
 #define OWL_F_ACCEPTED 0x1  /* the connection came in (accept), else went out */
 #define OWL_F_CONNECT_SEEN 0x2 /* owl saw the attempt start (times are exact) */
+#define OWL_F_POLLED 0x4       /* made by the poll backend from a sock_diag snapshot */
 
 /* Who did it: read in the kernel at the moment of the event. */
 struct owl_ev_task {
