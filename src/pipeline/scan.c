@@ -1,10 +1,12 @@
 #include "pipeline/scan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
@@ -72,6 +74,31 @@ static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const 
 	return 0;
 }
 
+/* A namespace known only as "pid N" is more useful named after the
+ * container or unit that pid runs in. */
+static void name_namespaces(struct scan_result *r, const char *proc_root)
+{
+	for (size_t i = 0; i < r->col.nns; i++) {
+		struct owl_netns *ns = &r->col.ns[i];
+		long long pid;
+		char path[128], buf[4096], cg[OWL_PATH_MAX];
+		if (ns->is_host || strncmp(ns->name, "pid ", 4) != 0 ||
+		    owl_strtonum(ns->name + 4, 1, 0x7fffffff, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%lld/cgroup", proc_root, pid);
+		ssize_t n = owl_read_file(path, buf, sizeof(buf));
+		if (n <= 0 || cgroup_pick_path(buf, (size_t)n, cg, sizeof(cg)) < 0)
+			continue;
+		struct owl_cgroup_info ci;
+		cgroup_parse_path(cg, &ci);
+		if (ci.container_id[0])
+			snprintf(ns->name, sizeof(ns->name), "%s:%.12s (pid %lld)",
+				 ci.runtime ? cgroup_runtime_name(ci.runtime) : "container", ci.container_id, pid);
+		else if (ci.unit[0])
+			snprintf(ns->name, sizeof(ns->name), "%.200s (pid %lld)", ci.unit, pid);
+	}
+}
+
 int scan_run(const struct scan_opts *o, struct scan_result *r)
 {
 	const char *proc_root = o->proc_root ? o->proc_root : "/proc";
@@ -80,23 +107,33 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->time_ns = owl_now_ns();
 	r->is_root = geteuid() == 0;
 
-	rc = collect_sockets(&o->collect, &r->col);
+	uint64_t t0 = owl_mono_ns();
+	struct collect_opts co = o->collect;
+	co.elsize = sizeof(struct owl_record); /* records are built in place */
+	rc = collect_sockets(&co, &r->col);
 	if (rc < 0)
 		return rc;
-	struct owl_conn *conns = r->col.conns.data;
+	/* the records take over the collected elements */
+	r->recs = r->col.conns.data;
 	size_t nconn = r->col.conns.len;
+	r->col.conns.data = NULL;
+	r->col.conns.len = r->col.conns.cap = 0;
+	r->nalloc = nconn;
 	r->ntotal = nconn;
-	rc = collect_set_directions(conns, nconn);
+	rc = collect_set_directions(r->recs, nconn, sizeof(struct owl_record));
 	if (rc < 0)
 		return rc;
+	name_namespaces(r, proc_root);
 
+	uint64_t t1 = owl_mono_ns();
+	r->t_collect = t1 - t0;
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < nconn; i++)
-		if (conns[i].inode && owl_u64map_put(&want, conns[i].inode, (uint32_t)i) < 0) {
+		if (r->recs[i].conn.inode && owl_u64map_put(&want, r->recs[i].conn.inode, (uint32_t)i) < 0) {
 			owl_u64map_free(&want);
 			return -ENOMEM;
 		}
@@ -117,9 +154,8 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	if (rc < 0)
 		goto out;
 
-	r->recs = calloc(nconn ? nconn : 1, sizeof(*r->recs));
 	r->pidpool = malloc((m.nowners ? m.nowners : 1) * sizeof(*r->pidpool));
-	if (!r->recs || !r->pidpool) {
+	if (!r->pidpool) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -127,8 +163,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	for (size_t i = 0; i < nconn; i++) {
 		struct owl_record *rec = &r->recs[i];
 		uint32_t j;
-		rec->conn = conns[i];
-		if (!conns[i].inode || !owl_u64map_get(&m.head, conns[i].inode, &j))
+		if (!rec->conn.inode || !owl_u64map_get(&m.head, rec->conn.inode, &j))
 			continue;
 		rec->pids = r->pidpool + used;
 		for (; j != UINT32_MAX && used < m.nowners; j = m.owners[j].next) {
@@ -146,6 +181,8 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	}
 	r->nrecs = nconn;
 
+	uint64_t t2 = owl_mono_ns();
+	r->t_attribute = t2 - t1;
 	for (const struct scan_stage *st = scan_stages; st->name; st++) {
 		rc = st->run(o, r);
 		if (rc < 0) {
@@ -153,9 +190,12 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 			goto out;
 		}
 	}
+	uint64_t t3 = owl_mono_ns();
+	r->t_stages = t3 - t2;
 	judge_records(r->recs, r->nrecs);
 	r->nrecs = judge_filter_view(r->recs, r->nrecs, o->all);
 	judge_sort(r->recs, r->nrecs);
+	r->t_judge = owl_mono_ns() - t3;
 out:
 	fdmap_free(&m);
 	return rc;
@@ -166,6 +206,8 @@ void scan_result_free(struct scan_result *r)
 	if (!r)
 		return;
 	collect_result_free(&r->col);
+	if (r->recs)
+		judge_free_findings(r->recs, r->nrecs);
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);
