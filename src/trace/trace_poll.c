@@ -235,9 +235,8 @@ static int snapshot(struct poll_priv *p, trace_cb cb, void *ud)
 	int rc = collect_sockets(&co, &col);
 	if (rc < 0)
 		return rc;
-	struct owl_conn *conns = col.conns.data;
 	size_t nconn = col.conns.len;
-	collect_set_directions(conns, nconn);
+	collect_set_directions(col.conns.data, nconn, col.conns.elsize);
 	uint64_t now = clock_ns(CLOCK_BOOTTIME);
 
 	struct pent *cur = calloc(nconn ? nconn : 1, sizeof(*cur));
@@ -247,10 +246,11 @@ static int snapshot(struct poll_priv *p, trace_cb cb, void *ud)
 	}
 	size_t ncur = 0;
 	for (size_t i = 0; i < nconn; i++) {
-		if (!wanted(&conns[i]) || (p->o.no_loopback && is_loop(&conns[i])))
+		const struct owl_conn *c = collect_conn(&col, i);
+		if (!wanted(c) || (p->o.no_loopback && is_loop(c)))
 			continue;
-		cur[ncur].key = conn_key(&conns[i]);
-		cur[ncur].c = conns[i];
+		cur[ncur].key = conn_key(c);
+		cur[ncur].c = *c;
 		cur[ncur].first_ns = now;
 		ncur++;
 	}

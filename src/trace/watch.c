@@ -19,7 +19,9 @@
 #include "trace/beacon.h"
 #include "trace/dns.h"
 
-#define PCACHE 2048       /* processes, direct-mapped by tgid */
+#define PSETS 1024        /* processes: sets by tgid ... */
+#define PWAYS 4           /* ... of 4 entries, least recently used goes first */
+#define PCACHE (PSETS * PWAYS)
 #define ECACHE 1024       /* enrichments, direct-mapped by (program, endpoint) */
 #define FLOWS 4096        /* (program, endpoint) statistics */
 #define FAIL_KEEP 64
@@ -52,6 +54,7 @@ void watch_params_default(struct watch_params *p)
 
 struct pslot {
 	uint32_t tgid;
+	uint64_t used;       /* use clock, for eviction */
 	uint64_t start_ns;   /* boot clock, from the kernel */
 	bool loaded;         /* /proc was read (or found gone) */
 	bool exited;
@@ -79,6 +82,7 @@ struct watch {
 	uint64_t boot_ns;
 	uint64_t ns_per_tick;
 	struct pslot *procs[PCACHE];
+	uint64_t use_clock;
 	struct eslot *enr[ECACHE];
 	struct flow *flows;
 	struct dns_cache *dns;
@@ -127,15 +131,52 @@ static void proc_from_task(struct watch *w, struct owl_proc *p, const struct owl
 	p->gone = true;
 }
 
+/* The cached entry of tgid, or NULL. */
+static struct pslot *pslot_find(struct watch *w, uint32_t tgid)
+{
+	struct pslot **set = &w->procs[(tgid % PSETS) * PWAYS];
+	for (int i = 0; i < PWAYS; i++)
+		if (set[i] && set[i]->tgid == tgid) {
+			set[i]->used = ++w->use_clock;
+			return set[i];
+		}
+	return NULL;
+}
+
+/* An entry for tgid: its own, else an empty one, else the one of an exited
+ * process, else the least recently used.  NULL on ENOMEM. */
+static struct pslot *pslot_take(struct watch *w, uint32_t tgid)
+{
+	struct pslot **set = &w->procs[(tgid % PSETS) * PWAYS];
+	int pick = -1;
+	for (int i = 0; i < PWAYS; i++) {
+		if (set[i] && set[i]->tgid == tgid) {
+			pick = i;
+			break;
+		}
+		if (!set[i]) {
+			if (pick < 0 || set[pick])
+				pick = i;
+			continue;
+		}
+		if (pick < 0 || (set[pick] && (set[i]->exited > set[pick]->exited ||
+					       (set[i]->exited == set[pick]->exited && set[i]->used < set[pick]->used))))
+			pick = i;
+	}
+	if (!set[pick] && !(set[pick] = calloc(1, sizeof(*set[pick]))))
+		return NULL;
+	set[pick]->used = ++w->use_clock;
+	return set[pick];
+}
+
 /* The process behind a record: cached, else /proc, else what the kernel and
  * the exec record told (a process that is already gone). */
 static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 {
 	if (!t->tgid)
 		return NULL;
-	struct pslot **sp = &w->procs[t->tgid % PCACHE];
-	struct pslot *s = *sp;
-	if (s && s->tgid == t->tgid && s->start_ns / w->ns_per_tick == t->start_ns / w->ns_per_tick) {
+	struct pslot *s = pslot_find(w, t->tgid);
+	if (s && s->start_ns / w->ns_per_tick == t->start_ns / w->ns_per_tick) {
 		if (!s->loaded && !s->exited) {
 			/* an exec record filled it: /proc, while it lives, knows more */
 			struct owl_proc tmp;
@@ -146,12 +187,8 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 		}
 		return &s->p;
 	}
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		*sp = s;
-	}
+	if (!s && !(s = pslot_take(w, t->tgid)))
+		return NULL;
 	s->tgid = t->tgid;
 	s->start_ns = t->start_ns;
 	s->loaded = true;
@@ -160,8 +197,8 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 		return &s->p;
 	proc_from_task(w, &s->p, t);
 	/* gone already: a child that did not exec runs its parent's program */
-	struct pslot *par = w->procs[t->ppid % PCACHE];
-	if (par && par->tgid == t->ppid && par->tgid != t->tgid) {
+	struct pslot *par = t->ppid != t->tgid ? pslot_find(w, t->ppid) : NULL;
+	if (par) {
 		memcpy(s->p.exe, par->p.exe, sizeof(s->p.exe));
 		memcpy(s->p.args, par->p.args, par->p.args_len);
 		s->p.args_len = par->p.args_len;
@@ -176,10 +213,9 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 {
 	const struct owl_ev_task *t = &e->h.task;
-	struct pslot **sp = &w->procs[t->tgid % PCACHE];
-	if (!*sp && !(*sp = calloc(1, sizeof(**sp))))
+	struct pslot *s = pslot_take(w, t->tgid);
+	if (!s)
 		return;
-	struct pslot *s = *sp;
 	s->tgid = t->tgid;
 	s->start_ns = t->start_ns;
 	s->loaded = false; /* read /proc at the first connection, if it still lives */
@@ -210,8 +246,8 @@ static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 
 static void on_exit_ev(struct watch *w, const struct owl_ev_exit *e)
 {
-	struct pslot *s = w->procs[e->h.task.tgid % PCACHE];
-	if (s && s->tgid == e->h.task.tgid) {
+	struct pslot *s = pslot_find(w, e->h.task.tgid);
+	if (s) {
 		s->exited = true;
 		s->p.gone = true;
 	}
@@ -518,10 +554,13 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	const struct owl_record *base = &s->recs[0];
 
 	struct owl_record rec;
+	struct owl_finding fbuf[OWL_FINDINGS_MAX];
 	memset(&rec, 0, sizeof(rec));
 	rec.conn = c;
-	rec.nfindings = base->nfindings;
-	memcpy(rec.findings, base->findings, sizeof(rec.findings[0]) * base->nfindings);
+	rec.findings = fbuf; /* judge_add() fills it, nothing to free */
+	rec.nfindings = OWL_MIN(base->nfindings, (uint32_t)OWL_FINDINGS_MAX);
+	if (base->findings && rec.nfindings)
+		memcpy(fbuf, base->findings, sizeof(fbuf[0]) * rec.nfindings);
 	rec.endpoint = base->endpoint;
 	rec.baseline = base->baseline;
 	rec.trace = &ti;
