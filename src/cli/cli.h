@@ -30,6 +30,7 @@ int cli_term_width(void);
 bool cli_use_color(void);
 
 extern const struct owl_command cmd_scan;
+extern const struct owl_command cmd_watch;
 extern const struct owl_command cmd_baseline;
 
 struct catalogue;

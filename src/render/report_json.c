@@ -11,6 +11,7 @@
 #include "judge/judge.h"
 #include "store/stage.h"
 #include "verify/verify.h"
+#include "trace/trace_json.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 {
@@ -51,13 +52,15 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	verify_json_process(w, p);
 }
 
-static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port)
+static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port,
+			 const struct owl_record *rec)
 {
 	char ip[OWL_ADDRSTR_MAX];
 	jsonw_obj_open(w, key);
 	jsonw_str(w, "ip", owl_addr_str(a, ip));
 	if (with_port)
 		jsonw_u64(w, "port", port);
+	trace_json_endpoint(w, rec, key[0] == 'd');
 	jsonw_obj_close(w);
 }
 
@@ -85,6 +88,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_arr_open(w, "type");
 	jsonw_str(w, NULL, "connection");
 	jsonw_arr_close(w);
+	trace_json_event(w, rec);
 	jsonw_obj_close(w);
 
 	jsonw_obj_open(w, "network");
@@ -101,10 +105,10 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_obj_close(w);
 
 	if (c->transport != OWL_TP_PACKET) {
-		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW);
+		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW, rec);
 		/* a listening or unconnected socket has no remote end */
 		if (!owl_addr_is_any(&c->raddr) || c->rport)
-			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW);
+			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW, rec);
 	}
 
 	if (p) {
@@ -177,7 +181,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_u64(w, "wqueue", c->wqueue);
 	if (c->cgroup_id)
 		jsonw_u64(w, "cgroup_id", c->cgroup_id);
-	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : "procfs");
+	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : c->source == OWL_SRC_EBPF ? "ebpf" : "procfs");
 	if (c->transport == OWL_TP_TCP && c->has_tcpinfo) {
 		jsonw_u64(w, "bytes_acked", c->bytes_acked);
 		jsonw_u64(w, "bytes_received", c->bytes_received);
