@@ -83,6 +83,25 @@ reason() {
 	[ "$output" = 2 ]
 }
 
+@test "learn --duration watches live: a connection made and closed during learning is learned" {
+	"$OWL" baseline learn --db "$db" --duration 4 >"$tmp/learn.out" 2>"$tmp/learn.err" &
+	learn_pid=$!
+	sleep 1.5
+	# opened after learn's first scan, closed before it ends
+	ip netns exec owls-a "$PY" -c 'import socket, time; s = socket.create_connection(("203.0.113.130", 8081)); time.sleep(1); s.close()'
+	wait "$learn_pid"
+	learn_pid=
+	cat "$tmp/learn.out" "$tmp/learn.err"
+	grep -q "live events from the ebpf backend" "$tmp/learn.out" || skip "no eBPF backend here: $(cat "$tmp/learn.err")"
+	run sqlite3 "$db" "SELECT exe, port_lo, transport FROM baseline WHERE kind = 'learned' AND dest = '203.0.113.130'"
+	[ "$output" = "$PYEXE|8081|tcp" ]
+	# --backend scan: a scan now and one when D has passed
+	run "$OWL" baseline learn --db "$tmp/scan.db" --duration 1 --backend scan --interval 5s
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(2 scans;"* ]]
+	[[ "$output" != *"live events"* ]]
+}
+
 @test "an allowance with a note: the note is the reason; port ranges, CIDR and IPv6" {
 	sockprog owls-a tcp-connect 203.0.113.130 8081
 	sockprog owls-a tcp-connect 2001:db8:6::2 8082
