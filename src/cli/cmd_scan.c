@@ -110,15 +110,15 @@ static void warn_missing(const struct scan_result *r)
 			skipped++;
 	if (r->is_root && !skipped && !r->pids_denied)
 		return;
-	if (!r->is_root || r->pids_denied || skipped) {
-		fprintf(stderr, "owl: partial view:");
-		if (r->pids_denied)
-			fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);",
-				r->pids_denied);
-		if (skipped)
-			fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
-		fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
-	}
+	/* one line, said once */
+	fprintf(stderr, "owl: partial view:");
+	if (!r->is_root)
+		fprintf(stderr, " not running as root, so the network namespaces of other users' processes are not found;");
+	if (r->pids_denied)
+		fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);", r->pids_denied);
+	if (skipped)
+		fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
+	fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
 }
 
 static int scan_main(int argc, char **argv)
