@@ -85,6 +85,13 @@ struct dentry {
 	bool from_file;
 };
 
+struct oentry {
+	struct digest_key k;
+	uint64_t pathhash, gen;
+	struct digest_owner v;
+	bool persist;
+};
+
 struct digest_cache {
 	char *path;           /* NULL: memory only */
 	bool safe;            /* the file's location passed the checks */
@@ -94,6 +101,9 @@ struct digest_cache {
 	struct owl_u64map idx; /* key hash → entry */
 	struct dentry *e;
 	size_t n, cap;
+	struct owl_u64map oidx;
+	struct oentry *o;
+	size_t on, ocap;
 	unsigned rejected;
 };
 
@@ -164,7 +174,7 @@ int digest_cache_put(struct digest_cache *c, const struct digest_key *k, const s
 
 size_t digest_cache_count(const struct digest_cache *c)
 {
-	return c ? c->n : 0;
+	return c ? c->n + c->on : 0;
 }
 
 unsigned digest_cache_rejected(const struct digest_cache *c)
@@ -204,12 +214,136 @@ static bool mac(const uint8_t key[32], const uint8_t *data, size_t len, uint8_t 
 	return HMAC(EVP_sha256(), key, 32, data, len, out, &ol) && ol == 32;
 }
 
+static uint64_t okey_hash(const struct digest_key *k, uint64_t pathhash, uint64_t gen)
+{
+	uint64_t h = key_hash(k) ^ (pathhash * 0x9e3779b97f4a7c15ull) ^ (gen * 0xc2b2ae3d27d4eb4full);
+	return h ? h : 1;
+}
+
+static int owner_add(struct digest_cache *c, const struct oentry *oe)
+{
+	uint64_t h = okey_hash(&oe->k, oe->pathhash, oe->gen);
+	uint32_t i;
+	if (owl_u64map_get(&c->oidx, h, &i)) {
+		c->o[i] = *oe;
+		return 0;
+	}
+	if (c->on == c->ocap) {
+		size_t nc = c->ocap ? c->ocap * 2 : 64;
+		struct oentry *no = realloc(c->o, nc * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		c->o = no;
+		c->ocap = nc;
+	}
+	if (owl_u64map_put(&c->oidx, h, (uint32_t)c->on) < 0)
+		return -ENOMEM;
+	c->o[c->on++] = *oe;
+	return 0;
+}
+
+bool digest_cache_owner_get(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
+			    struct digest_owner *ret)
+{
+	uint32_t i;
+	if (!c || !owl_u64map_get(&c->oidx, okey_hash(k, pathhash, gen), &i))
+		return false;
+	const struct oentry *oe = &c->o[i];
+	if (!key_eq(&oe->k, k) || oe->pathhash != pathhash || oe->gen != gen)
+		return false;
+	*ret = oe->v;
+	return true;
+}
+
+int digest_cache_owner_put(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
+			   const struct digest_owner *v, uint64_t looked_at_ns)
+{
+	if (!c)
+		return 0;
+	struct oentry oe = {.k = *k, .pathhash = pathhash, .gen = gen, .v = *v};
+	oe.persist = k->ctime_ns > 0 && (uint64_t)k->ctime_ns + DIGEST_RACY_NS < looked_at_ns;
+	int rc = owner_add(c, &oe);
+	if (rc == 0 && oe.persist)
+		c->dirty = true;
+	return rc;
+}
+
+static void put_str(uint8_t *p, size_t sz, const char *s)
+{
+	memset(p, 0, sz);
+	memcpy(p, s, strnlen(s, sz - 1));
+}
+
+static void get_str(const uint8_t *p, size_t sz, char *out)
+{
+	memcpy(out, p, sz);
+	out[sz - 1] = '\0';
+}
+
+/* fields of an owner entry (768 bytes), then its MAC (32) */
+static void owner_encode(const struct oentry *oe, uint8_t out[768])
+{
+	memset(out, 0, 768);
+	put_u64(out, oe->k.dev);
+	put_u64(out + 8, oe->k.ino);
+	put_u64(out + 16, oe->k.size);
+	put_u64(out + 24, (uint64_t)oe->k.mtime_ns);
+	put_u64(out + 32, (uint64_t)oe->k.ctime_ns);
+	put_u64(out + 40, oe->pathhash);
+	put_u64(out + 48, oe->gen);
+	out[56] = oe->v.owner;
+	out[57] = oe->v.has_md5;
+	memcpy(out + 58, oe->v.md5, 16);
+	put_u64(out + 74, oe->v.installed_ns);
+	put_str(out + 82, 128, oe->v.name);
+	put_str(out + 210, 128, oe->v.version);
+	put_str(out + 338, 32, oe->v.arch);
+	put_str(out + 370, 128, oe->v.diverted_by);
+	put_str(out + 498, 256, oe->v.recorded);
+}
+
+static void owner_decode(const uint8_t *p, struct oentry *oe)
+{
+	oe->k.dev = get_u64(p);
+	oe->k.ino = get_u64(p + 8);
+	oe->k.size = get_u64(p + 16);
+	oe->k.mtime_ns = (int64_t)get_u64(p + 24);
+	oe->k.ctime_ns = (int64_t)get_u64(p + 32);
+	oe->pathhash = get_u64(p + 40);
+	oe->gen = get_u64(p + 48);
+	oe->v.owner = p[56];
+	oe->v.has_md5 = p[57] != 0;
+	memcpy(oe->v.md5, p + 58, 16);
+	oe->v.installed_ns = get_u64(p + 74);
+	get_str(p + 82, 128, oe->v.name);
+	get_str(p + 210, 128, oe->v.version);
+	get_str(p + 338, 32, oe->v.arch);
+	get_str(p + 370, 128, oe->v.diverted_by);
+	get_str(p + 498, 256, oe->v.recorded);
+	oe->persist = true;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, const uint8_t key[32])
 {
-	if (len < 8 || memcmp(buf, DIGEST_MAGIC, 8) != 0)
+	if (len < 16 || memcmp(buf, DIGEST_MAGIC, 8) != 0)
+		return -EINVAL;
+	uint32_t nd = get_u32(buf + 8), no = get_u32(buf + 12);
+	if (nd > DIGEST_CACHE_MAX || no > DIGEST_CACHE_MAX)
 		return -EINVAL;
 	int n = 0;
-	for (size_t off = 8; off + DIGEST_ENTRY_SIZE <= len && c->n < DIGEST_CACHE_MAX; off += DIGEST_ENTRY_SIZE) {
+	size_t off = 16;
+	for (uint32_t k = 0; k < nd && off + DIGEST_ENTRY_SIZE <= len; k++, off += DIGEST_ENTRY_SIZE) {
 		const uint8_t *p = buf + off;
 		uint8_t m[32];
 		if (!mac(key, p, 88, m) || CRYPTO_memcmp(m, p + 88, 32) != 0) {
@@ -228,47 +362,78 @@ int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, c
 			return -ENOMEM;
 		n++;
 	}
-	if ((len - 8) % DIGEST_ENTRY_SIZE)
-		c->rejected++; /* a torn tail */
+	for (uint32_t k = 0; k < no && off + DIGEST_OWNER_SIZE <= len; k++, off += DIGEST_OWNER_SIZE) {
+		const uint8_t *p = buf + off;
+		uint8_t m[32];
+		if (!mac(key, p, 768, m) || CRYPTO_memcmp(m, p + 768, 32) != 0) {
+			c->rejected++;
+			continue;
+		}
+		struct oentry oe;
+		owner_decode(p, &oe);
+		if (owner_add(c, &oe) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	if (off != len)
+		c->rejected++; /* a torn or padded tail */
 	return n;
 }
 
 int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_t **ret, size_t *ret_len)
 {
-	size_t cnt = 0;
+	/* newest last: when over the bound, the oldest entries go */
+	size_t nd = 0, no = 0, sd = 0, so = 0;
 	for (size_t i = 0; i < c->n; i++)
-		cnt += c->e[i].persist;
-	if (cnt > DIGEST_CACHE_MAX)
-		cnt = DIGEST_CACHE_MAX;
-	size_t len = 8 + cnt * DIGEST_ENTRY_SIZE;
+		nd += c->e[i].persist;
+	for (size_t i = 0; i < c->on; i++)
+		no += c->o[i].persist;
+	if (nd > DIGEST_CACHE_MAX) {
+		sd = nd - DIGEST_CACHE_MAX;
+		nd = DIGEST_CACHE_MAX;
+	}
+	if (no > DIGEST_CACHE_MAX) {
+		so = no - DIGEST_CACHE_MAX;
+		no = DIGEST_CACHE_MAX;
+	}
+	size_t len = 16 + nd * DIGEST_ENTRY_SIZE + no * DIGEST_OWNER_SIZE;
 	uint8_t *b = malloc(len);
 	if (!b)
 		return -ENOMEM;
 	memcpy(b, DIGEST_MAGIC, 8);
-	size_t off = 8, w = 0;
-	/* newest last: when over the bound, the oldest entries go */
-	size_t skip = 0;
-	for (size_t i = 0; i < c->n; i++)
-		skip += c->e[i].persist;
-	skip = skip > cnt ? skip - cnt : 0;
-	for (size_t i = 0; i < c->n && w < cnt; i++) {
+	put_u32(b + 8, (uint32_t)nd);
+	put_u32(b + 12, (uint32_t)no);
+	size_t off = 16;
+	for (size_t i = 0; i < c->n; i++) {
 		if (!c->e[i].persist)
 			continue;
-		if (skip) {
-			skip--;
+		if (sd) {
+			sd--;
 			continue;
 		}
 		entry_encode(&c->e[i], b + off);
-		if (!mac(key, b + off, 88, b + off + 88)) {
-			free(b);
-			return -EIO;
-		}
+		if (!mac(key, b + off, 88, b + off + 88))
+			goto fail;
 		off += DIGEST_ENTRY_SIZE;
-		w++;
+	}
+	for (size_t i = 0; i < c->on; i++) {
+		if (!c->o[i].persist)
+			continue;
+		if (so) {
+			so--;
+			continue;
+		}
+		owner_encode(&c->o[i], b + off);
+		if (!mac(key, b + off, 768, b + off + 768))
+			goto fail;
+		off += DIGEST_OWNER_SIZE;
 	}
 	*ret = b;
 	*ret_len = off;
 	return 0;
+fail:
+	free(b);
+	return -EIO;
 }
 
 /* A file or directory owl may rely on: ours, not writable by others. */
@@ -329,7 +494,8 @@ int digest_cache_new(const char *path, struct digest_cache **ret)
 	struct digest_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (owl_u64map_init(&c->idx, 1024) < 0) {
+	if (owl_u64map_init(&c->idx, 1024) < 0 || owl_u64map_init(&c->oidx, 1024) < 0) {
+		owl_u64map_free(&c->idx);
 		free(c);
 		return -ENOMEM;
 	}
@@ -357,7 +523,7 @@ int digest_cache_new(const char *path, struct digest_cache **ret)
 				size_t len = 0;
 				if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_stat(&st))
 					c->safe = false;
-				else if (vroot_read_fd(fd, 8 + (size_t)DIGEST_CACHE_MAX * DIGEST_ENTRY_SIZE + 1, &buf, &len) == 0)
+				else if (vroot_read_fd(fd, 16 + (size_t)DIGEST_CACHE_MAX * (DIGEST_ENTRY_SIZE + DIGEST_OWNER_SIZE) + 1, &buf, &len) == 0)
 					(void)digest_cache_parse(c, (const uint8_t *)buf, len, c->key);
 				free(buf);
 				close(fd);
@@ -413,7 +579,9 @@ void digest_cache_free(struct digest_cache *c)
 	if (!c)
 		return;
 	owl_u64map_free(&c->idx);
+	owl_u64map_free(&c->oidx);
 	free(c->e);
+	free(c->o);
 	free(c->path);
 	OPENSSL_cleanse(c->key, sizeof(c->key));
 	free(c);

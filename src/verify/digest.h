@@ -26,8 +26,9 @@
 
 #define DIGEST_RACY_NS (2ull * 1000000000ull)
 #define DIGEST_CACHE_MAX 65536      /* entries kept in the file */
-#define DIGEST_ENTRY_SIZE 120       /* bytes of one entry on disk */
-#define DIGEST_MAGIC "OWLDGST1"
+#define DIGEST_ENTRY_SIZE 120       /* bytes of one digest entry on disk */
+#define DIGEST_OWNER_SIZE 800       /* bytes of one owner entry on disk */
+#define DIGEST_MAGIC "OWLDGST2"     /* then u32 ndigests, u32 nowners (little endian) */
 
 struct digest_key {
 	uint64_t dev, ino, size;
@@ -40,6 +41,19 @@ struct digest_val {
 };
 
 void digest_key_from_stat(const struct stat *st, struct digest_key *ret);
+
+/* What the package database said about a file, remembered across runs so
+ * that a warm scan need not index the database.  Keyed by the file's
+ * identity, a hash of the path it was looked up at, and the generation of
+ * the database (a hash of the stat of status, info/ and diversions: any
+ * dpkg run changes it).  Same rules as digests: HMAC, re-validated key. */
+struct digest_owner {
+	uint8_t owner;                /* enum verify_owner: PACKAGE or NONE */
+	bool has_md5;
+	uint8_t md5[16];              /* the record (the one that matched, if any) */
+	uint64_t installed_ns;
+	char name[128], version[128], arch[32], diverted_by[128], recorded[256];
+};
 
 /* md5 and sha256 of everything readable from fd (read from offset 0 with
  * pread, so the fd's position is left alone).  Returns 0 or -errno. */
@@ -65,6 +79,11 @@ bool digest_cache_get(struct digest_cache *c, const struct digest_key *k, struct
 /* hashed_at_ns: wall-clock time when the hash began (for the racy rule). */
 int digest_cache_put(struct digest_cache *c, const struct digest_key *k, const struct digest_val *v,
 		     uint64_t hashed_at_ns);
+
+bool digest_cache_owner_get(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
+			    struct digest_owner *ret);
+int digest_cache_owner_put(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
+			   const struct digest_owner *v, uint64_t looked_at_ns);
 
 /* Parse cache file contents with the given 32-byte key into c (entries
  * whose HMAC fails are dropped).  Returns the number accepted, or -EINVAL

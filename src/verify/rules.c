@@ -195,6 +195,19 @@ bool vrule_name_mismatch(const struct vrule_proc *p, const struct vrule_env *env
 		return true;
 	}
 	char claim[256];
+	if (p->argv0 && p->argv0_len && p->argv0[0] == '/' &&
+	    vrule_claimed_name(p->argv0, p->argv0_len, claim, sizeof(claim)) && vrule_is_system_name(claim)) {
+		/* an absolute argv[0] naming a system program must be that file */
+		char a0[OWL_PATH_MAX];
+		size_t w = 0;
+		while (w < p->argv0_len && p->argv0[w] != ' ' && p->argv0[w] != ':' && p->argv0[w] != '\0')
+			w++;
+		owl_strncpy0(a0, sizeof(a0), p->argv0, w);
+		if (strcmp(a0, p->exe) != 0 && !(env && env->resolves_to && env->resolves_to(env->ud, a0, p->exe))) {
+			snprintf(reason, rsz, "argv[0] says %s, a system program, but the executable is %s", a0, p->exe);
+			return true;
+		}
+	}
 	if (p->argv0 && p->argv0_len && vrule_claimed_name(p->argv0, p->argv0_len, claim, sizeof(claim)) &&
 	    vrule_is_system_name(claim) && !claim_ok(p, env, claim, exe_base)) {
 		snprintf(reason, rsz, "argv[0] claims to be '%s', a system program, but the executable is %s", claim, p->exe);

@@ -159,13 +159,15 @@ static void classify_exe(const char *exe, char *path, size_t pathsz, uint8_t *di
 		*disk = deleted ? VERIFY_DISK_DELETED : VERIFY_DISK_PRESENT;
 }
 
-int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached)
+int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
+			struct digest_key *ret_key)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		return -errno;
 	struct digest_key k;
 	digest_key_from_stat(&st, &k);
+	*ret_key = k;
 	bool from_file = false;
 	if (digest_cache_get(c->cache, &k, ret, &from_file)) {
 		*ret_cached = from_file;
@@ -335,16 +337,101 @@ static void check_stdio(struct verify_ctx *c, int pdir, pid_t pid, struct verify
 	}
 }
 
-static void pkg_from_db(struct dpkg_db *db, uint32_t idx, struct verify_pkg *ret)
+
+static uint64_t path_hash(const char *s)
 {
-	struct dpkg_pkginfo pi;
-	if (dpkg_db_pkg(db, idx, &pi) < 0)
-		return;
-	owl_strlcpy(ret->manager, "dpkg", sizeof(ret->manager));
-	owl_strlcpy(ret->name, pi.name, sizeof(ret->name));
-	owl_strlcpy(ret->arch, pi.arch, sizeof(ret->arch));
-	owl_strlcpy(ret->version, pi.version, sizeof(ret->version));
-	ret->installed_ns = pi.installed_ns;
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The generation of the package database under root: any dpkg run rewrites
+ * status (and usually info/), so a hash of their stat changes with it. */
+static bool root_gen(int root_fd, uint64_t *ret)
+{
+	static const char *const files[] = {"/var/lib/dpkg/status", "/var/lib/dpkg/info", "/var/lib/dpkg/diversions"};
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(files); i++) {
+		int fd = vroot_open(root_fd, files[i], O_PATH);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			if (fd >= 0)
+				close(fd);
+			if (i == 2)
+				continue; /* no diversions file is fine */
+			return false;
+		}
+		close(fd);
+		struct digest_key k;
+		digest_key_from_stat(&st, &k);
+		uint64_t f[5] = {k.dev, k.ino, k.size, (uint64_t)k.mtime_ns, (uint64_t)k.ctime_ns};
+		for (size_t j = 0; j < 5; j++) {
+			h ^= f[j];
+			h *= 1099511628211ull;
+			h ^= h >> 31;
+		}
+	}
+	*ret = h ? h : 1;
+	return true;
+}
+
+/* Who owns `path` (as the process sees it) whose file identity is k (may be
+ * NULL: then nothing is cached): from the cache when it holds an entry for
+ * this identity, path and database generation, else from the database.
+ * md5 (may be NULL): the running image's, to pick the record it matches.
+ * Returns 0, -ENODATA (no database; *note says why). */
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+{
+	uint64_t gen = 0, ph = path_hash(path);
+	bool have_gen;
+	if (is_host) {
+		if (!c->host_gen_done) {
+			c->host_gen_done = true;
+			c->host_gen_ok = root_gen(c->host_root_fd, &c->host_gen);
+		}
+		have_gen = c->host_gen_ok;
+		gen = c->host_gen;
+	} else {
+		have_gen = root_gen(root_fd, &gen);
+	}
+	if (k && have_gen && digest_cache_owner_get(c->cache, k, ph, gen, ret))
+		return 0;
+	struct dpkg_db *db = db_for_root(c, root_fd, is_host, note);
+	if (!db)
+		return -ENODATA;
+	struct digest_owner o;
+	memset(&o, 0, sizeof(o));
+	uint32_t pk;
+	char recorded[DPKG_PATH_MAX];
+	int rc = dpkg_db_lookup(db, path, &pk, &o.has_md5, o.md5, recorded, o.diverted_by);
+	if (rc == 0) {
+		struct dpkg_pkginfo pi;
+		o.owner = VERIFY_OWNER_PACKAGE;
+		owl_strlcpy(o.recorded, recorded, sizeof(o.recorded));
+		if (dpkg_db_pkg(db, pk, &pi) == 0) {
+			owl_strlcpy(o.name, pi.name, sizeof(o.name));
+			owl_strlcpy(o.version, pi.version, sizeof(o.version));
+			owl_strlcpy(o.arch, pi.arch, sizeof(o.arch));
+			o.installed_ns = pi.installed_ns;
+		}
+		/* several packages may ship the path: keep the record it matches */
+		if (md5 && o.has_md5 && memcmp(md5, o.md5, 16) != 0 && dpkg_db_md5_matches(db, path, md5))
+			memcpy(o.md5, md5, 16);
+	} else if (rc == -ENOENT) {
+		o.owner = VERIFY_OWNER_NONE;
+		owl_strlcpy(o.recorded, path, sizeof(o.recorded));
+	} else {
+		return rc;
+	}
+	/* a path too long for the entry is simply not cached */
+	if (k && have_gen && strlen(recorded) < sizeof(o.recorded))
+		(void)digest_cache_owner_put(c->cache, k, ph, gen, &o, owl_now_ns());
+	*ret = o;
+	return 0;
 }
 
 int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_info **ret)
@@ -378,13 +465,14 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 
 	/* the running image */
 	int efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct digest_key ikey;
 	struct stat est;
 	bool have_est = false;
 	if (efd >= 0) {
 		struct digest_val dv;
 		bool cached = false;
 		have_est = fstat(efd, &est) == 0;
-		if (verify_image_digest(c, efd, &dv, &cached) == 0) {
+		if (verify_image_digest(c, efd, &dv, &cached, &ikey) == 0) {
 			memcpy(vi->md5, dv.md5, 16);
 			memcpy(vi->sha256, dv.sha256, 32);
 			digest_hex(vi->sha256, 32, vi->sha256_hex);
@@ -401,34 +489,35 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	const char *note = NULL;
 	vi->owner = VERIFY_OWNER_UNKNOWN;
 	if (vi->disk == VERIFY_DISK_PRESENT || vi->disk == VERIFY_DISK_DELETED) {
-		struct dpkg_db *db = db_for_root(c, root_fd, is_host, &note);
-		if (db) {
-			uint32_t pk;
-			bool has_md5 = false;
-			uint8_t md5[16];
-			char recorded[DPKG_PATH_MAX];
-			int rc = dpkg_db_lookup(db, path, &pk, &has_md5, md5, recorded, vi->diverted_by);
-			if (rc == 0) {
-				vi->owner = VERIFY_OWNER_PACKAGE;
-				owl_strlcpy(vi->path, recorded, sizeof(vi->path));
-				pkg_from_db(db, pk, &vi->pkg);
-				if (has_md5)
-					digest_hex(md5, 16, vi->expected_md5);
-				if (!(vi->flags & VERIFY_F_HASHED))
-					note = "running image not readable";
-				else if (!has_md5)
-					note = "the package recorded no digest for this file";
-				else if (dpkg_db_md5_matches(db, path, vi->md5))
-					vi->state = VERIFY_OK;
-				else if (vi->disk == VERIFY_DISK_DELETED)
-					note = "the file on disk was replaced; the record describes the new file";
-				else
-					vi->state = VERIFY_MODIFIED;
-			} else if (rc == -ENOENT) {
-				vi->owner = VERIFY_OWNER_NONE;
-				owl_strlcpy(vi->path, path, sizeof(vi->path));
-				note = "no installed package owns this file";
-			}
+		struct digest_owner o;
+		bool hashed = (vi->flags & VERIFY_F_HASHED) != 0;
+		int rc = verify_owner_of(c, root_fd, is_host, path, hashed ? &ikey : NULL, hashed ? vi->md5 : NULL, &o,
+					 &note);
+		if (rc == 0 && o.owner == VERIFY_OWNER_PACKAGE) {
+			vi->owner = VERIFY_OWNER_PACKAGE;
+			owl_strlcpy(vi->path, o.recorded, sizeof(vi->path));
+			owl_strlcpy(vi->diverted_by, o.diverted_by, sizeof(vi->diverted_by));
+			owl_strlcpy(vi->pkg.manager, "dpkg", sizeof(vi->pkg.manager));
+			owl_strlcpy(vi->pkg.name, o.name, sizeof(vi->pkg.name));
+			owl_strlcpy(vi->pkg.version, o.version, sizeof(vi->pkg.version));
+			owl_strlcpy(vi->pkg.arch, o.arch, sizeof(vi->pkg.arch));
+			vi->pkg.installed_ns = o.installed_ns;
+			if (o.has_md5)
+				digest_hex(o.md5, 16, vi->expected_md5);
+			if (!hashed)
+				note = "running image not readable";
+			else if (!o.has_md5)
+				note = "the package recorded no digest for this file";
+			else if (memcmp(o.md5, vi->md5, 16) == 0)
+				vi->state = VERIFY_OK;
+			else if (vi->disk == VERIFY_DISK_DELETED)
+				note = "the file on disk was replaced; the record describes the new file";
+			else
+				vi->state = VERIFY_MODIFIED;
+		} else if (rc == 0) {
+			vi->owner = VERIFY_OWNER_NONE;
+			owl_strlcpy(vi->path, path, sizeof(vi->path));
+			note = "no installed package owns this file";
 		}
 	} else if (vi->disk == VERIFY_DISK_MEMFD) {
 		note = "runs from a memfd: nothing on disk to compare with";
@@ -439,7 +528,9 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	check_preload_env(c, pdir, vi);
 	check_preload_file(c, root_fd, is_host, vi);
 	check_maps(pdir, path, vi);
-	check_stdio(c, pdir, p->pid, vi);
+	/* only a shell or interpreter can be a reverse shell: spare the others the look */
+	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
+		check_stdio(c, pdir, p->pid, vi);
 	verify_check_name(c, p, root_fd, is_host, have_est ? &est : NULL, path, vi);
 	verify_unit_info(c, p, &vi->unit);
 
@@ -452,18 +543,25 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 
 int verify_path_owner(struct verify_ctx *c, const char *path, struct verify_pkg *ret)
 {
-	struct dpkg_db *db = verify_host_db(c);
-	if (!db)
-		return -ENODATA;
-	uint32_t pk;
-	bool has_md5;
-	uint8_t md5[16];
-	int rc = dpkg_db_lookup(db, path, &pk, &has_md5, md5, NULL, NULL);
+	return verify_path_owner_key(c, path, NULL, ret);
+}
+
+int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret)
+{
+	struct digest_owner o;
+	const char *note = NULL;
+	int rc = verify_owner_of(c, c->host_root_fd, true, path, k, NULL, &o, &note);
 	if (rc < 0)
 		return rc;
+	if (o.owner != VERIFY_OWNER_PACKAGE)
+		return -ENOENT;
 	struct verify_pkg p;
 	memset(&p, 0, sizeof(p));
-	pkg_from_db(db, pk, &p);
+	owl_strlcpy(p.manager, "dpkg", sizeof(p.manager));
+	owl_strlcpy(p.name, o.name, sizeof(p.name));
+	owl_strlcpy(p.version, o.version, sizeof(p.version));
+	owl_strlcpy(p.arch, o.arch, sizeof(p.arch));
+	p.installed_ns = o.installed_ns;
 	*ret = p;
 	return 0;
 }

@@ -143,7 +143,9 @@ void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct ver
 	uint64_t ct = (uint64_t)st.st_ctim.tv_sec * 1000000000ull + (uint64_t)st.st_ctim.tv_nsec;
 	ret->mtime_ns = m > ct ? m : ct;
 	struct verify_pkg pk;
-	int rc = verify_path_owner(c, ret->path, &pk);
+	struct digest_key k;
+	digest_key_from_stat(&st, &k);
+	int rc = verify_path_owner_key(c, ret->path, &k, &pk);
 	if (rc == 0) {
 		ret->owner = VERIFY_OWNER_PACKAGE;
 		ret->pkg = pk;

@@ -20,6 +20,8 @@ struct verify_ctx {
 	struct stat host_root_st;
 	struct dpkg_db *host_db;
 	bool host_db_tried;
+	bool host_gen_done, host_gen_ok;
+	uint64_t host_gen;
 	int host_db_err;
 	struct {
 		uint64_t dev, ino;
@@ -45,7 +47,12 @@ struct verify_ctx {
 };
 
 struct dpkg_db *verify_host_db(struct verify_ctx *c);
-int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached);
+int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
+			struct digest_key *ret_key);
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note);
+/* verify_path_owner() with the file's identity, so the answer is cached. */
+int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret);
 void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret);
 /* The name rule with the file system behind it (root_fd: the process's root;
  * exe_st: fstat of its running image, may be NULL). */
