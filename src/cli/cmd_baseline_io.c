@@ -19,7 +19,7 @@ enum { OPT_DB = 256, OPT_OUT, OPT_LEARNED, OPT_ALLOWED, OPT_JSON };
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_ERRORS_SHOWN 20
 
-static void ports_text(const struct baseline_entry *e, char *buf, size_t n)
+static void ports_text(const struct baseline_rule *e, char *buf, size_t n)
 {
 	if (e->port_lo == 0 && e->port_hi == 65535)
 		snprintf(buf, n, "*");
@@ -30,7 +30,7 @@ static void ports_text(const struct baseline_entry *e, char *buf, size_t n)
 }
 
 /* One entry as an export line (also list --json). */
-static void entry_json(struct owl_buf *b, const struct baseline_entry *e, bool with_id)
+static void entry_json(struct owl_buf *b, const struct baseline_rule *e, bool with_id)
 {
 	struct jsonw w;
 	char ports[16];
@@ -122,7 +122,7 @@ int bl_list_main(int argc, char **argv)
 		printf("%-5s %-7s %-36s %-16s %-24s %-11s %-6s %-20s %-12s %s\n", "ID", "KIND", "PROGRAM", "SHA256",
 		       "DESTINATION", "PORT", "COUNT", "LAST SEEN", "HOST", "NOTE");
 	for (size_t i = 0; i < set.n; i++) {
-		const struct baseline_entry *e = &set.e[i];
+		const struct baseline_rule *e = &set.e[i];
 		if (kind >= 0 && e->kind != kind)
 			continue;
 		if (json) {
@@ -339,24 +339,17 @@ out:
 	return rc;
 }
 
-struct import_set {
-	struct baseline_entry *e;
-	size_t n;
+/* One import: every line of every file parsed and checked inside one
+ * write transaction; entries are written while no line has failed, and
+ * the transaction is rolled back when one has. */
+struct import_run {
+	struct store *s;
+	struct baseline_entry e;   /* scratch: one line at a time */
+	size_t applied, nerr;
+	int store_err;
 };
 
-static int import_apply(struct store *s, void *arg)
-{
-	struct import_set *is = arg;
-	for (size_t i = 0; i < is->n; i++) {
-		int rc = baseline_upsert(s, &is->e[i], BASELINE_MAX, NULL);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Read every line of one file into v; errors counted in *nerr. */
-static int read_import(const char *name, FILE *f, struct owl_vec *v, size_t *nerr)
+static int read_import(struct import_run *ir, const char *name, FILE *f)
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
@@ -374,21 +367,23 @@ static int read_import(const char *name, FILE *f, struct owl_vec *v, size_t *ner
 			continue; /* blank lines are fine */
 		const char *why = NULL;
 		char detail[256];
-		struct baseline_entry *e = owl_vec_push(v);
-		if (!e) {
-			free(line);
-			return -ENOMEM;
-		}
 		int rc = (size_t)len > IMPORT_LINE_MAX ? (why = "line too long", -EINVAL)
-						      : parse_line(line, (size_t)len, e, &why, detail, sizeof(detail));
+						      : parse_line(line, (size_t)len, &ir->e, &why, detail, sizeof(detail));
 		if (rc < 0) {
-			v->len--;
-			if (++*nerr <= IMPORT_ERRORS_SHOWN) {
+			if (++ir->nerr <= IMPORT_ERRORS_SHOWN) {
 				char w[1024];
 				esc(w, sizeof(w), why ? why : "invalid");
 				cli_err("%s:%zu: %s", fname, lineno, w);
 			}
+			continue;
 		}
+		if (ir->nerr || ir->store_err)
+			continue; /* keep checking the rest; nothing more is written */
+		rc = baseline_upsert(ir->s, &ir->e, BASELINE_MAX, NULL);
+		if (rc < 0)
+			ir->store_err = rc;
+		else
+			ir->applied++;
 	}
 	int err = ferror(f) ? -EIO : 0;
 	free(line);
@@ -416,10 +411,21 @@ int bl_import_main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(&cmd_baseline, "import: give one or more files ('-' for standard input)");
-	struct owl_vec v;
-	owl_vec_init(&v, sizeof(struct baseline_entry));
-	size_t nerr = 0;
+	struct import_run *ir = calloc(1, sizeof(*ir));
+	if (!ir) {
+		cli_err("out of memory");
+		return OWL_EXIT_ERROR;
+	}
+	if (bl_open(db, STORE_CREATE, &ir->s) < 0) {
+		free(ir);
+		return OWL_EXIT_ERROR;
+	}
 	int status = OWL_EXIT_OK;
+	int rc = store_tx_begin(ir->s);
+	if (rc < 0) {
+		cli_err("import failed, nothing imported: %s (%s)", store_strerror(rc), store_errmsg(ir->s));
+		status = OWL_EXIT_ERROR;
+	}
 	for (int i = optind; i < argc && status == OWL_EXIT_OK; i++) {
 		bool std = strcmp(argv[i], "-") == 0;
 		FILE *f = std ? stdin : fopen(argv[i], "re");
@@ -430,7 +436,7 @@ int bl_import_main(int argc, char **argv)
 			status = OWL_EXIT_ERROR;
 			break;
 		}
-		int rc = read_import(std ? "<stdin>" : argv[i], f, &v, &nerr);
+		rc = read_import(ir, std ? "<stdin>" : argv[i], f);
 		if (!std)
 			fclose(f);
 		if (rc < 0) {
@@ -438,28 +444,24 @@ int bl_import_main(int argc, char **argv)
 			status = OWL_EXIT_ERROR;
 		}
 	}
-	if (status == OWL_EXIT_OK && nerr) {
-		if (nerr > IMPORT_ERRORS_SHOWN)
-			cli_err("... and %zu more", nerr - IMPORT_ERRORS_SHOWN);
-		cli_err("%zu bad line%s: nothing imported", nerr, nerr == 1 ? "" : "s");
+	if (status == OWL_EXIT_OK && ir->nerr) {
+		if (ir->nerr > IMPORT_ERRORS_SHOWN)
+			cli_err("... and %zu more", ir->nerr - IMPORT_ERRORS_SHOWN);
+		cli_err("%zu bad line%s: nothing imported", ir->nerr, ir->nerr == 1 ? "" : "s");
 		status = OWL_EXIT_ERROR;
 	}
-	if (status == OWL_EXIT_OK) {
-		struct store *s;
-		if (bl_open(db, STORE_CREATE, &s) < 0) {
-			status = OWL_EXIT_ERROR;
-		} else {
-			struct import_set is = {.e = v.data, .n = v.len};
-			int rc = store_tx(s, import_apply, &is);
-			if (rc < 0) {
-				cli_err("import failed, nothing imported: %s (%s)", store_strerror(rc), store_errmsg(s));
-				status = OWL_EXIT_ERROR;
-			} else {
-				printf("imported %zu entr%s\n", v.len, v.len == 1 ? "y" : "ies");
-			}
-			store_close(s);
-		}
+	if (status == OWL_EXIT_OK && ir->store_err) {
+		cli_err("import failed, nothing imported: %s (%s)", store_strerror(ir->store_err), store_errmsg(ir->s));
+		status = OWL_EXIT_ERROR;
 	}
-	owl_vec_free(&v);
+	if (status == OWL_EXIT_OK && (rc = store_tx_commit(ir->s)) < 0) {
+		cli_err("import failed, nothing imported: %s (%s)", store_strerror(rc), store_errmsg(ir->s));
+		status = OWL_EXIT_ERROR;
+	}
+	if (status == OWL_EXIT_OK)
+		printf("imported %zu entr%s\n", ir->applied, ir->applied == 1 ? "y" : "ies");
+	store_tx_rollback(ir->s); /* nothing when committed */
+	store_close(ir->s);
+	free(ir);
 	return status;
 }

@@ -97,7 +97,7 @@ static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
 	m->verified = proc_verified(p, m);
 }
 
-static void add_documented(struct owl_record *rec, const struct baseline_entry *e)
+static void add_documented(struct owl_record *rec, const struct baseline_rule *e)
 {
 	if (e->kind == BASELINE_ALLOWED) {
 		judge_add(rec, "documented", OWL_SEV_INFO, "%s", e->note);
@@ -124,7 +124,7 @@ void baseline_judge_record(const struct baseline_set *set, const struct catalogu
 	char ip[OWL_ADDRSTR_MAX];
 
 	if (set->n) {
-		const struct baseline_entry *e = baseline_match(set, &id, &d);
+		const struct baseline_rule *e = baseline_match(set, &id, &d);
 		if (e && integrity) {
 			m->status = BM_HELD_BACK;
 			m->entry = e;

@@ -33,7 +33,7 @@ enum bm_status {
 /* Behind owl_record.baseline. */
 struct baseline_match {
 	uint8_t status;                       /* enum bm_status */
-	const struct baseline_entry *entry;   /* BM_DOCUMENTED / BM_HELD_BACK */
+	const struct baseline_rule *entry;    /* BM_DOCUMENTED / BM_HELD_BACK */
 	const struct cat_entry *agent;        /* known-agent entry, or NULL */
 	bool verified;                        /* the verify stage vouched for the image */
 	/* the identity as recorded by `baseline learn` */

@@ -12,11 +12,53 @@
 #include "core/model.h"
 #include "core/util.h"
 
+static void set_err(struct store *s);
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	char errmsg[256];
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_STMT_CACHE];
+	size_t nstmts;
 };
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].sql == sql) {
+			sqlite3_reset(s->stmts[i].st);
+			sqlite3_clear_bindings(s->stmts[i].st);
+			return s->stmts[i].st;
+		}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (s->nstmts < STORE_STMT_CACHE) {
+		s->stmts[s->nstmts].sql = sql;
+		s->stmts[s->nstmts++].st = st;
+	}
+	return st;
+}
+
+bool store_stmt_cached(const struct store *s, const sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].st == st)
+			return true;
+	return false;
+}
+
+static void set_err(struct store *s)
+{
+	owl_strlcpy(s->errmsg, sqlite3_errmsg(s->db), sizeof(s->errmsg));
+}
 
 int store_schema_version(void)
 {
@@ -65,10 +107,6 @@ const char *store_strerror(int err)
 	}
 }
 
-static void set_err(struct store *s)
-{
-	owl_strlcpy(s->errmsg, sqlite3_errmsg(s->db), sizeof(s->errmsg));
-}
 
 sqlite3 *store_db(struct store *s)
 {
@@ -327,6 +365,8 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);

@@ -102,7 +102,11 @@ static void test_rules(void **s)
 	e.port_lo = e.port_hi = 443;
 	strcpy(e.note, "CHG-1 backups (alice)");
 	strcpy(e.host, "h");
-	struct baseline_set with = {.e = &e, .n = 1}, without = {.e = NULL, .n = 0};
+	struct baseline_set with, without;
+	memset(&with, 0, sizeof(with));
+	memset(&without, 0, sizeof(without));
+	assert_int_equal(baseline_set_add(&with, &e), 0);
+	assert_int_equal(baseline_index(&with), 0);
 	struct catalogue cat;
 	cat_init(&cat);
 	assert_int_equal(cat_parse(&cat, "t", cat_text, sizeof(cat_text) - 1, false), 1);
@@ -162,6 +166,7 @@ static void test_rules(void **s)
 		judge_free_findings(&rec, 1);
 	}
 	cat_free(&cat);
+	baseline_set_free(&with);
 }
 
 static void test_candidates(void **s)
