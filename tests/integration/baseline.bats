@@ -27,6 +27,7 @@ setup() {
 teardown() {
 	cleanup_all
 	[ -n "${learn_pid:-}" ] && kill -KILL "$learn_pid" 2>/dev/null || true
+	[ -n "${watch_pid:-}" ] && kill -KILL "$watch_pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 
@@ -100,6 +101,31 @@ reason() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(2 scans;"* ]]
 	[[ "$output" != *"live events"* ]]
+}
+
+@test "owl watch with a baseline: documented and new-destination on live events" {
+	run "$OWL" baseline allow --db "$db" --exe "$PYEXE" --dest 203.0.113.130 --port 8080 --note "watched: CHG-9 (carol)"
+	[ "$status" -eq 0 ]
+	"$OWL" watch --json --db "$db" --duration 4 --output "$tmp/watch.json" 2>"$tmp/watch.err" &
+	watch_pid=$!
+	for _ in $(seq 100); do
+		grep -q "owl: watching" "$tmp/watch.err" && break
+		kill -0 "$watch_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "owl: watching" "$tmp/watch.err" || { cat "$tmp/watch.err"; false; }
+	clients=()
+	for port in 8080 8081; do
+		timeout 10 ip netns exec owls-a "$PY" -c "import socket, time; s = socket.create_connection(('203.0.113.130', $port)); time.sleep(1); s.close()" &
+		clients+=($!)
+	done
+	wait "${clients[@]}" || true
+	timeout 20 tail --pid="$watch_pid" -f /dev/null || kill -KILL "$watch_pid"
+	watch_pid=
+	sel() { jq -c "select(.event.action == \"connection-established\" and .destination.ip == \"203.0.113.130\" and .destination.port == $1)" "$tmp/watch.json"; }
+	[ "$(sel 8080 | wc -l)" -ge 1 ]
+	[ "$(sel 8080 | head -1 | jq -r '.owl.findings[] | select(.id == "documented") | .reason')" = "watched: CHG-9 (carol)" ]
+	[ "$(sel 8081 | head -1 | jq -r '[.owl.findings[].id] | index("new-destination") != null')" = true ]
 }
 
 @test "an allowance with a note: the note is the reason; port ranges, CIDR and IPv6" {
