@@ -10,6 +10,7 @@
 #include "core/addr.h"
 #include "core/util.h"
 #include "judge/judge.h"
+#include "trace/watch.h"
 #include "verify/verify.h"
 
 /* Findings that say something is wrong with the process itself: a benign
@@ -120,7 +121,10 @@ void baseline_judge_record(const struct baseline_set *set, const struct catalogu
 		.exe = p->exe, .package = m->package, .package_verified = m->verified, .digest = m->digest,
 		.user = m->user, .unit = m->unit, .container = p->cg.container_id,
 	};
-	struct baseline_dest d = {.addr = c->raddr, .port = c->rport, .transport = baseline_transport(rec)};
+	/* the name the process resolved, when a live event knows it (never a
+	 * reverse-DNS name: whoever owns the address controls that) */
+	const char *domain = rec->trace && rec->trace->domain[0] ? rec->trace->domain : NULL;
+	struct baseline_dest d = {.addr = c->raddr, .port = c->rport, .transport = baseline_transport(rec), .domain = domain};
 	char ip[OWL_ADDRSTR_MAX];
 
 	if (set->n) {
@@ -145,7 +149,7 @@ void baseline_judge_record(const struct baseline_set *set, const struct catalogu
 
 	if (m->verified && !integrity && cat->n) {
 		const struct cat_entry *a = cat_match(cat, p->exe, m->package, d.transport, c->rport,
-						      cat_scope_of(&c->raddr), NULL);
+						      cat_scope_of(&c->raddr), domain);
 		if (a) {
 			m->agent = a;
 			judge_add(rec, "known-agent", OWL_SEV_INFO, "%s (%s)%s%s", a->name, cat_category_name(a->category),

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "judge/judge.h"
 #include "store/stage.h"
+#include "trace/watch.h"
 
 #define D1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -169,6 +170,54 @@ static void test_rules(void **s)
 	baseline_set_free(&with);
 }
 
+/* A domain allowance matches when a live event knows the name the process
+ * resolved (owl_record.trace), and only then. */
+static void test_domain(void **s)
+{
+	static struct baseline_entry e;
+	memset(&e, 0, sizeof(e));
+	e.kind = BASELINE_ALLOWED;
+	strcpy(e.exe, "/usr/bin/curl");
+	strcpy(e.digest, D1);
+	assert_int_equal(baseline_parse_dest("*.example.com", &e), 0);
+	e.port_lo = e.port_hi = 443;
+	strcpy(e.note, "api calls");
+	strcpy(e.host, "h");
+	struct baseline_set set;
+	memset(&set, 0, sizeof(set));
+	assert_int_equal(baseline_set_add(&set, &e), 0);
+	struct catalogue cat;
+	cat_init(&cat);
+	static const char *const names[] = {"api.example.com", "example.com.evil.net", NULL};
+	static const int want[] = {BM_DOCUMENTED, BM_NEW, BM_NEW};
+	for (int i = 0; i < 3; i++) {
+		static struct owl_proc p;
+		struct owl_record rec;
+		struct baseline_match m;
+		struct trace_info ti;
+		memset(&p, 0, sizeof(p));
+		memset(&rec, 0, sizeof(rec));
+		memset(&m, 0, sizeof(m));
+		memset(&ti, 0, sizeof(ti));
+		strcpy(p.exe, "/usr/bin/curl");
+		rec.proc = &p;
+		rec.conn.transport = OWL_TP_TCP;
+		rec.conn.direction = OWL_DIR_EGRESS;
+		rec.conn.rport = 443;
+		assert_int_equal(owl_addr_parse("198.51.100.20", &rec.conn.raddr), 0);
+		if (names[i]) {
+			strcpy(ti.domain, names[i]);
+			rec.trace = &ti;
+		}
+		strcpy(m.digest, D1);
+		baseline_judge_record(&set, &cat, &rec, &m);
+		assert_int_equal(m.status, want[i]);
+		judge_free_findings(&rec, 1);
+	}
+	cat_free(&cat);
+	baseline_set_free(&set);
+}
+
 static void test_candidates(void **s)
 {
 	static struct owl_proc p;
@@ -204,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_candidates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
