@@ -123,7 +123,7 @@ static void warn_missing(const struct scan_result *r)
 
 static int scan_main(int argc, char **argv)
 {
-	struct scan_opts o = {.collect = {.with_info = true}};
+	struct scan_opts o = {.collect = {.with_info = COLLECT_INFO_EGRESS}};
 	bool json = false, verbose = false;
 	int fail_on = OWL_SEV_HIGH;
 	int c;
