@@ -250,3 +250,22 @@ owl_prog_ids() {
 	[ "$status" -eq 2 ]
 	echo "$output" | grep -q "cannot load the eBPF programs"
 }
+
+@test "watch: events the kernel could not hand over are counted, in the stream and the summary" {
+	port=$(free_port)
+	start_listener 127.0.0.1 "$port"
+	# a 4 KiB ring buffer holds about 25 records: a burst of 300 must overflow
+	start_watch --buffer-kb 4
+	python3 -c "
+import socket
+for i in range(300):
+    s = socket.socket(); s.connect(('127.0.0.1', $port)); s.close()
+"
+	sleep 0.5
+	stop_watch
+	lost=$(jq -r 'select(.event.action == "watch-summary") | .owl.watch.lost' "$W/out.json")
+	[ "$lost" -gt 0 ]
+	streamed=$(jq -s '[.[] | select(.event.action == "events-lost") | .owl.lost] | add' "$W/out.json")
+	[ "$streamed" = "$lost" ]
+	grep -q "$lost lost" "$W/err"
+}
