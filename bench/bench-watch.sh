@@ -62,7 +62,7 @@ start_observer() { # name port
 	case $name in
 	none) OBS="" ;;
 	owl)
-		"$OWL" watch --json 2>"$out/obs.err" > >(grep --line-buffered -F '"action":"connection-established"' |
+		"$OWL" watch --json 2>"$out/obs.err" > >(grep -F '"action":"connection-established"' |
 			grep -cF "\"destination\":{\"ip\":\"127.0.0.1\",\"port\":$p}" >"$out/count") &
 		OBS=$!
 		for _ in $(seq 100); do grep -q "owl: watching" "$out/obs.err" 2>/dev/null && break; sleep 0.1; done

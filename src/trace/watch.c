@@ -345,7 +345,10 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct ow
 	k = fnv(k, &c->transport, 1);
 	k = fnv(k, &c->direction, 1);
 	k = fnv(k, &c->raddr, sizeof(c->raddr));
-	k = fnv(k, &c->rport, sizeof(c->rport));
+	/* the service port: the remote one going out, the local one coming in
+	 * (the peer's ephemeral port would make every accept a miss) */
+	uint16_t svc = c->direction == OWL_DIR_INGRESS ? c->lport : c->rport;
+	k = fnv(k, &svc, sizeof(svc));
 	k = k ? k : 1;
 	struct eslot **sp = &w->enr[k % ECACHE];
 	struct eslot *e = *sp;
@@ -475,7 +478,10 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	uint64_t ts[BEACON_KEEP];
 	size_t n = beacon_ring_times(&f->beacon, ts);
 	struct beacon_score bs;
-	if (n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
+	/* a period of a second or more cannot have a beat 10x shorter: skip
+	 * the scoring (a sort) for bursts */
+	bool burst = n >= 2 && ts[n - 1] - ts[n - 2] < (uint64_t)(BEACON_MIN_PERIOD_S * 1e8);
+	if (!burst && n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
 		judge_add(rec, "beaconing", OWL_SEV_MEDIUM,
 			  "connects to %s every %.1f s (score %.2f: skew %.2f, dispersion %.2f, count %.2f, duration %.2f; %u connections over %.0f s)",
 			  ep, bs.period_s, bs.score, bs.skew, bs.madm, bs.count, bs.duration, bs.conns, bs.span_s);
