@@ -5,7 +5,8 @@
 # connections (connect + close) from threads and from freshly forked
 # processes, at rising rates.  Run as root, on demand (not in CI):
 #
-#   sudo bench/bench-watch.sh            # D=5 s per run, RATES="1000 20000 0" (0 = max)
+#   sudo bench/bench-watch.sh            # D=5 s per run, RATES="1000 20000 0" (0 = max),
+#                                        # REPEAT=3 rounds, medians printed
 #   D=10 MODES=threads RATES="1000 0" sudo bench/bench-watch.sh
 #
 # Per run it measures, apart from each other:
@@ -29,6 +30,7 @@ RATES=${RATES:-"1000 20000 0"}
 MODES=${MODES:-"threads fork"}
 WORKERS=${WORKERS:-4}
 OBSERVERS=${OBSERVERS:-"none owl bpftrace ss"}
+REPEAT=${REPEAT:-3}
 out=bench/out/watch
 mkdir -p "$out"
 cc -O2 -pthread -o "$out/connstorm" bench/connstorm.c || exit 2
@@ -91,44 +93,59 @@ stop_observer() {
 	for _ in $(seq 100); do [ -s "$out/count" ] && break; sleep 0.1; done
 }
 
-printf '%-8s %-6s %-9s %9s %9s %8s %10s %9s %9s\n' mode rate observer "conn/s" "capt%" "obsCPU%" "work-us/c" slowdown lost
-declare -A base_rate base_cpc
-for mode in $MODES; do
-	for rate in $RATES; do
-		for obs in $OBSERVERS; do
-			port=$((port + 1))
-			start_observer "$obs" "$port"
-			t0=0
-			[ -n "$OBS" ] && t0=$(ticks "$OBS")
-			res=$("$out/connstorm" -m "$mode" -r "$rate" -d "$D" -p "$port" -t "$WORKERS")
-			t1=0
-			[ -n "$OBS" ] && t1=$(ticks "$OBS")
-			sleep 0.5
-			stop_observer "$obs"
-			made=$(kv made "$res")
-			crate=$(kv rate "$res")
-			cpc=$(kv cpu_per_conn_us "$res")
-			secs=$(kv seconds "$res")
-			key="$mode/$rate"
-			if [ "$obs" = none ]; then
-				base_rate[$key]=$crate
-				base_cpc[$key]=$cpc
-				printf '%-8s %-6s %-9s %9s %9s %8s %10s %9s %9s\n' "$mode" "${rate/#0/max}" none "$crate" - - "$cpc" - -
-				continue
-			fi
-			count=$(cat "$out/count" 2>/dev/null || echo 0)
-			capt=$(awk -v c="$count" -v m="$made" 'BEGIN {printf "%.2f", m ? 100 * c / m : 0}')
-			cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v s="$secs" 'BEGIN {printf "%.1f", 100 * t / hz / s}')
-			if [ "$rate" = 0 ]; then
-				slow=$(awk -v b="${base_rate[$key]:-0}" -v r="$crate" 'BEGIN {printf "%.1f%%", b ? 100 * (1 - r / b) : 0}')
-			else
-				slow=$(awk -v b="${base_cpc[$key]:-0}" -v c="$cpc" 'BEGIN {printf "%.1f%%", b ? 100 * (c / b - 1) : 0}')
-			fi
-			lost=-
-			if [ "$obs" = owl ]; then
-				lost=$(sed -n 's/.*events ([^)]*), \([0-9]*\) lost.*/\1/p' "$out/obs.err")
-			fi
-			printf '%-8s %-6s %-9s %9s %9s %8s %10s %9s %9s\n' "$mode" "${rate/#0/max}" "$obs" "$crate" "$capt" "$cpu" "$cpc" "$slow" "${lost:-?}"
+raw="$out/raw.txt"
+: >"$raw"
+for rep in $(seq "$REPEAT"); do
+	for mode in $MODES; do
+		for rate in $RATES; do
+			# observers in a different order each round: the machine's other
+			# load drifts, this spreads it over all of them
+			obs_list=$(echo $OBSERVERS | tr ' ' '\n' | awk -v r="$rep" '{a[NR] = $0} END {for (i = 0; i < NR; i++) print a[(i + r - 1) % NR + 1]}')
+			for obs in $obs_list; do
+				port=$((port + 1))
+				start_observer "$obs" "$port"
+				t0=0
+				[ -n "$OBS" ] && t0=$(ticks "$OBS")
+				res=$("$out/connstorm" -m "$mode" -r "$rate" -d "$D" -p "$port" -t "$WORKERS")
+				t1=0
+				[ -n "$OBS" ] && t1=$(ticks "$OBS")
+				sleep 0.5
+				stop_observer "$obs"
+				made=$(kv made "$res")
+				count=$(cat "$out/count" 2>/dev/null || echo 0)
+				[ "$obs" = none ] && count=$made
+				lost=0
+				[ "$obs" = owl ] && lost=$(sed -n 's/.*events ([^)]*), \([0-9]*\) lost.*/\1/p' "$out/obs.err")
+				echo "$mode $rate $obs $(kv rate "$res") $(awk -v c="$count" -v m="$made" 'BEGIN {printf "%.2f", m ? 100 * c / m : 0}') $(awk -v t=$((t1 - t0)) -v hz="$HZ" -v s="$(kv seconds "$res")" 'BEGIN {printf "%.1f", 100 * t / hz / s}') $(kv cpu_per_conn_us "$res") ${lost:-0}" >>"$raw"
+			done
 		done
 	done
 done
+
+# medians over the rounds; slowdown against the median run without observer
+# (fixed rates: workload CPU per connection; max rate: achieved rate)
+echo "bench-watch: D=${D}s per run, ${REPEAT} rounds, medians; raw runs in $raw"
+awk '
+function median(list,   n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	k = $1 " " $2 " " $3
+	if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	rate[k] = rate[k] " " $4; capt[k] = capt[k] " " $5; cpu[k] = cpu[k] " " $6; cpc[k] = cpc[k] " " $7; lost[k] = lost[k] " " $8
+}
+END {
+	printf "%-8s %-6s %-9s %9s %9s %8s %10s %9s %9s\n", "mode", "rate", "observer", "conn/s", "capt%", "obsCPU%", "work-us/c", "slowdown", "lost"
+	for (i = 1; i <= n; i++) {
+		k = order[i]; split(k, f, " ")
+		b = f[1] " " f[2] " none"
+		if (f[3] == "none") slow = "-"
+		else if (f[2] == 0) slow = sprintf("%.1f%%", 100 * (1 - median(rate[k]) / median(rate[b])))
+		else slow = sprintf("%.1f%%", 100 * (median(cpc[k]) / median(cpc[b]) - 1))
+		printf "%-8s %-6s %-9s %9.0f %9s %8s %10.2f %9s %9s\n", f[1], (f[2] == 0 ? "max" : f[2]), f[3], median(rate[k]),
+			(f[3] == "none" ? "-" : sprintf("%.2f", median(capt[k]))), (f[3] == "none" ? "-" : sprintf("%.1f", median(cpu[k]))),
+			median(cpc[k]), slow, (f[3] == "owl" ? median(lost[k]) : "-")
+	}
+}' "$raw"
