@@ -1,6 +1,7 @@
 #include "trace/watch.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ struct pslot {
 	uint64_t start_ns;   /* boot clock, from the kernel */
 	bool loaded;         /* /proc was read (or found gone) */
 	bool exited;
+	uint64_t ident;      /* hash of (exe, argv, uid), 0 = not computed since p changed */
 	struct owl_proc p;
 };
 
@@ -182,8 +184,10 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 			struct owl_proc tmp;
 			s->loaded = true;
 			if (procinfo_load(w->proc_root, (pid_t)t->tgid, &tmp) == 0 && !tmp.gone &&
-			    same_start(w, &tmp, t->start_ns))
+			    same_start(w, &tmp, t->start_ns)) {
 				s->p = tmp;
+				s->ident = 0;
+			}
 		}
 		return &s->p;
 	}
@@ -193,6 +197,7 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	s->start_ns = t->start_ns;
 	s->loaded = true;
 	s->exited = false;
+	s->ident = 0;
 	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone && same_start(w, &s->p, t->start_ns))
 		return &s->p;
 	proc_from_task(w, &s->p, t);
@@ -220,6 +225,7 @@ static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 	s->start_ns = t->start_ns;
 	s->loaded = false; /* read /proc at the first connection, if it still lives */
 	s->exited = false;
+	s->ident = 0;
 	proc_from_task(w, &s->p, t);
 	size_t pl = OWL_MIN((size_t)e->path_len, sizeof(e->path));
 	char path[OWL_EXEC_PATH_LEN + 1];
@@ -314,19 +320,35 @@ static int run_stages(struct watch *w, struct scan_result *s)
 	return 0;
 }
 
-static struct eslot *enrich(struct watch *w, const struct owl_conn *c, const struct owl_proc *p, uint64_t now)
+/* The identity of the program a cached process runs, computed once. */
+static uint64_t proc_ident(struct owl_proc *p)
 {
-	uint64_t k = 1469598103934665603ULL;
-	if (p) {
+	struct pslot *s = (struct pslot *)((char *)p - offsetof(struct pslot, p));
+	if (!s->ident) {
+		uint64_t k = 1469598103934665603ULL;
 		k = fnv(k, p->exe[0] ? p->exe : p->comm, strlen(p->exe[0] ? p->exe : p->comm));
 		k = fnv(k, p->args, p->args_len);
 		k = fnv(k, &p->uid, sizeof(p->uid));
+		s->ident = k ? k : 1;
+	}
+	return s->ident;
+}
+
+static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct owl_proc *p, uint64_t now)
+{
+	uint64_t k = 1469598103934665603ULL;
+	if (p) {
+		uint64_t id = proc_ident(p);
+		k = fnv(k, &id, sizeof(id));
 	}
 	k = fnv(k, &c->netns_ino, sizeof(c->netns_ino));
 	k = fnv(k, &c->transport, 1);
 	k = fnv(k, &c->direction, 1);
 	k = fnv(k, &c->raddr, sizeof(c->raddr));
-	k = fnv(k, &c->rport, sizeof(c->rport));
+	/* the service port: the remote one going out, the local one coming in
+	 * (the peer's ephemeral port would make every accept a miss) */
+	uint16_t svc = c->direction == OWL_DIR_INGRESS ? c->lport : c->rport;
+	k = fnv(k, &svc, sizeof(svc));
 	k = k ? k : 1;
 	struct eslot **sp = &w->enr[k % ECACHE];
 	struct eslot *e = *sp;
@@ -456,7 +478,10 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	uint64_t ts[BEACON_KEEP];
 	size_t n = beacon_ring_times(&f->beacon, ts);
 	struct beacon_score bs;
-	if (n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
+	/* a period of a second or more cannot have a beat 10x shorter: skip
+	 * the scoring (a sort) for bursts */
+	bool burst = n >= 2 && ts[n - 1] - ts[n - 2] < (uint64_t)(BEACON_MIN_PERIOD_S * 1e8);
+	if (!burst && n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
 		judge_add(rec, "beaconing", OWL_SEV_MEDIUM,
 			  "connects to %s every %.1f s (score %.2f: skew %.2f, dispersion %.2f, count %.2f, duration %.2f; %u connections over %.0f s)",
 			  ep, bs.period_s, bs.score, bs.skew, bs.madm, bs.count, bs.duration, bs.conns, bs.span_s);
