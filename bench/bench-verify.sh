@@ -75,6 +75,6 @@ ww=$(median 1 <"$work/warm"); wc=$(median 2 <"$work/warm")
 awk -v bw="$bw" -v bc="$bc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" -v runs="$RUNS" 'BEGIN {
 	printf "owl scan --all --json, median of %d interleaved runs (wall clock; CPU = user+sys):\n", runs
 	printf "  --no-verify     wall %7.1f ms   CPU %7.1f ms\n", bw, bc
-	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +50%%)\n", cw, cc, (cw - bw) * 100 / bw
-	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +10%%)\n", ww, wc, (ww - bw) * 100 / bw
+	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +50%%)\n", cw, cc, cw - bw, (cw - bw) * 100 / bw
+	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +10%%)\n", ww, wc, ww - bw, (ww - bw) * 100 / bw
 }'
