@@ -251,6 +251,8 @@ static int learn_live(struct learner *l, const struct scan_opts *o, enum learn_b
 	if (ebpf_err)
 		cli_err("eBPF unavailable (%s): learning from sock_diag snapshots", strerror(-ebpf_err));
 	*ret_backend = trace_backend(t) == TRACE_BACKEND_EBPF ? "ebpf" : "poll";
+	/* tells a person (and the tests) that the kernel side is in place */
+	cli_err("learning live (%s backend) for %llu ms", *ret_backend, (unsigned long long)duration);
 	struct live lv = {.l = l, .w = w};
 	uint64_t last_flush = mono_ms();
 	rc = 0;
@@ -363,12 +365,13 @@ int bl_learn_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	uint64_t start = mono_ms(), lost = 0;
+	uint64_t lost = 0;
 	size_t passes = 0;
 	const char *how = "scan";
 	int rc = scan_pass(&l, &o, true, db);
 	if (rc == 0)
 		passes++;
+	uint64_t start = mono_ms(); /* D counts from the end of the first scan */
 	if (rc == 0 && duration && !stop_requested) {
 		int live = backend == LB_SCAN ? 1 : learn_live(&l, &o, backend, start, duration, &how, &lost);
 		if (live == 1 && backend != LB_AUTO && backend != LB_SCAN) {

@@ -34,7 +34,7 @@ teardown() {
 # scan_json DB: owl scan --json into $out (exit 0 or 1 is a completed scan)
 scan_json() {
 	run "$OWL" scan --json --db "$1"
-	[ "$status" -le 1 ] || { echo "$output"; return 1; }
+	[ "$status" -le 1 ] || { echo "scan: $status: $output" | grep -v '^{' | head -40; return 1; }
 	printf '%s\n' "$output" | grep '^{' >"$out"
 }
 
@@ -87,7 +87,11 @@ reason() {
 @test "learn --duration watches live: a connection made and closed during learning is learned" {
 	"$OWL" baseline learn --db "$db" --duration 4 >"$tmp/learn.out" 2>"$tmp/learn.err" &
 	learn_pid=$!
-	sleep 1.5
+	for _ in $(seq 300); do
+		grep -q "learning live" "$tmp/learn.err" && break
+		kill -0 "$learn_pid" 2>/dev/null || break
+		sleep 0.05
+	done
 	# opened after learn's first scan, closed before it ends
 	ip netns exec owls-a "$PY" -c 'import socket, time; s = socket.create_connection(("203.0.113.130", 8081)); time.sleep(1); s.close()'
 	wait "$learn_pid"
@@ -98,7 +102,7 @@ reason() {
 	[ "$output" = "$PYEXE|8081|tcp" ]
 	# --backend scan: a scan now and one when D has passed
 	run "$OWL" baseline learn --db "$tmp/scan.db" --duration 1 --backend scan --interval 5s
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "learn: $status: $output"; false; }
 	[[ "$output" == *"(2 scans;"* ]]
 	[[ "$output" != *"live events"* ]]
 }
@@ -123,6 +127,8 @@ reason() {
 	timeout 20 tail --pid="$watch_pid" -f /dev/null || kill -KILL "$watch_pid"
 	watch_pid=
 	sel() { jq -c "select(.event.action == \"connection-established\" and .destination.ip == \"203.0.113.130\" and .destination.port == $1)" "$tmp/watch.json"; }
+	sel 8080 | head -3
+	sel 8081 | head -3
 	[ "$(sel 8080 | wc -l)" -ge 1 ]
 	[ "$(sel 8080 | head -1 | jq -r '.owl.findings[] | select(.id == "documented") | .reason')" = "watched: CHG-9 (carol)" ]
 	[ "$(sel 8081 | head -1 | jq -r '[.owl.findings[].id] | index("new-destination") != null')" = true ]
@@ -290,7 +296,7 @@ reason() {
 		# while it learns, scans run next to it (bounded waits, never exit 2)
 		for k in 1 2 3; do
 			run "$OWL" scan --json --db "$db"
-			[ "$status" -le 1 ]
+			[ "$status" -le 1 ] || { echo "scan: $status: $output" | grep -v '^{' | head -40; false; }
 		done
 		sleep "0.$((RANDOM % 9 + 1))"
 		kill -KILL "$learn_pid"
