@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cli/cli.h"
 #include "cli/cmd_baseline.h"
 #include "core/buf.h"
@@ -13,59 +11,11 @@
 #include "render/escape.h"
 #include "render/jsonw.h"
 #include "store/baseline.h"
+#include "store/bljson.h"
 
 enum { OPT_DB = 256, OPT_OUT, OPT_LEARNED, OPT_ALLOWED, OPT_JSON };
 
-#define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_ERRORS_SHOWN 20
-
-static void ports_text(const struct baseline_rule *e, char *buf, size_t n)
-{
-	if (e->port_lo == 0 && e->port_hi == 65535)
-		snprintf(buf, n, "*");
-	else if (e->port_lo == e->port_hi)
-		snprintf(buf, n, "%u", e->port_lo);
-	else
-		snprintf(buf, n, "%u-%u", e->port_lo, e->port_hi);
-}
-
-/* One entry as an export line (also list --json). */
-static void entry_json(struct owl_buf *b, const struct baseline_rule *e, bool with_id)
-{
-	struct jsonw w;
-	char ports[16];
-	jsonw_init(&w, b);
-	jsonw_obj_open(&w, NULL);
-	if (with_id)
-		jsonw_u64(&w, "id", (uint64_t)e->id);
-	jsonw_str(&w, "kind", baseline_kind_name(e->kind));
-	if (e->exe[0])
-		jsonw_str(&w, "executable", e->exe);
-	if (e->package[0])
-		jsonw_str(&w, "package", e->package);
-	if (e->digest[0])
-		jsonw_str(&w, "sha256", e->digest);
-	if (e->user[0])
-		jsonw_str(&w, "user", e->user);
-	if (e->unit[0])
-		jsonw_str(&w, "unit", e->unit);
-	if (e->container[0])
-		jsonw_str(&w, "container", e->container);
-	if (e->dest[0])
-		jsonw_str(&w, "destination", e->dest);
-	ports_text(e, ports, sizeof(ports));
-	jsonw_str(&w, "ports", ports);
-	if (e->transport[0])
-		jsonw_str(&w, "transport", e->transport);
-	if (e->note[0])
-		jsonw_str(&w, "note", e->note);
-	jsonw_str(&w, "host", e->host);
-	jsonw_i64(&w, "first_seen", e->first_seen);
-	jsonw_i64(&w, "last_seen", e->last_seen);
-	jsonw_i64(&w, "count", e->count);
-	jsonw_obj_close(&w);
-	owl_buf_putc(b, '\n');
-}
 
 static int load_all(const char *db, struct baseline_set *set)
 {
@@ -127,7 +77,7 @@ int bl_list_main(int argc, char **argv)
 			continue;
 		if (json) {
 			owl_buf_reset(&b);
-			entry_json(&b, e, true);
+			baseline_json_write(&b, e, true);
 			fwrite(b.data, 1, b.len, stdout);
 			continue;
 		}
@@ -143,7 +93,7 @@ int bl_list_main(int argc, char **argv)
 		esc(dest, sizeof(dest), e->dest[0] ? e->dest : "*");
 		esc(host, sizeof(host), e->host);
 		esc(note, sizeof(note), e->note[0] ? e->note : "-");
-		ports_text(e, pp, sizeof(pp));
+		baseline_ports_text(e->port_lo, e->port_hi, pp, sizeof(pp));
 		snprintf(ports, sizeof(ports), "%s/%s", pp, e->transport[0] ? e->transport : "*");
 		snprintf(digest, sizeof(digest), "%.12s", e->digest[0] ? e->digest : "-");
 		owl_format_time((uint64_t)e->last_seen * 1000000000ull, seen, sizeof(seen));
@@ -202,7 +152,7 @@ int bl_export_main(int argc, char **argv)
 	owl_buf_init(&b);
 	for (size_t i = 0; i < set.n; i++) {
 		owl_buf_reset(&b);
-		entry_json(&b, &set.e[i], false);
+		baseline_json_write(&b, &set.e[i], false);
 		fwrite(b.data, 1, b.len, f);
 	}
 	int bad = b.oom || ferror(f) || fflush(f) != 0;
@@ -218,126 +168,6 @@ int bl_export_main(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- import */
-
-static int get_text(json_t *o, const char *key, char *dst, size_t n, bool required, const char **why)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v) {
-		if (required) {
-			*why = "missing a required field";
-			return -EINVAL;
-		}
-		dst[0] = '\0';
-		return 0;
-	}
-	if (!json_is_string(v)) {
-		*why = "a field that should be a string is not";
-		return -EINVAL;
-	}
-	size_t len = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (len >= n || memchr(s, '\0', len)) {
-		*why = "a string field is too long or holds a NUL";
-		return -EINVAL;
-	}
-	memcpy(dst, s, len + 1);
-	return 0;
-}
-
-static int get_int(json_t *o, const char *key, int64_t *ret, const char **why)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v) {
-		*why = "missing a required field (first_seen, last_seen, count)";
-		return -EINVAL;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		*why = "first_seen, last_seen and count are non-negative integers";
-		return -EINVAL;
-	}
-	*ret = json_integer_value(v);
-	return 0;
-}
-
-static const char *const known_keys[] = {
-	"id", "kind", "executable", "package", "sha256", "user", "unit", "container", "destination", "ports",
-	"transport", "note", "host", "first_seen", "last_seen", "count",
-};
-
-/* One line → entry.  Returns 0, or -EINVAL with *why pointing at a static
- * string or at detail. */
-static int parse_line(const char *line, size_t len, struct baseline_entry *e, const char **why, char *detail,
-		      size_t detailsz)
-{
-	json_error_t jerr;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		snprintf(detail, detailsz, "not JSON: %s (column %d)", jerr.text, jerr.column);
-		*why = detail;
-		return -EINVAL;
-	}
-	int rc = -EINVAL;
-	char kind[16], dest[BL_DEST_MAX], ports[32];
-	if (!json_is_object(o)) {
-		*why = "not a JSON object";
-		goto out;
-	}
-	const char *key;
-	json_t *val;
-	json_object_foreach(o, key, val) {
-		bool ok = false;
-		for (size_t i = 0; i < OWL_ARRAY_SIZE(known_keys); i++)
-			if (strcmp(key, known_keys[i]) == 0)
-				ok = true;
-		if (!ok) {
-			char k[64];
-			owl_escape_to(k, sizeof(k), key, strlen(key), OWL_ESC_TEXT);
-			snprintf(detail, detailsz, "unknown field \"%s\"", k);
-			*why = detail;
-			goto out;
-		}
-	}
-	memset(e, 0, sizeof(*e));
-	if (get_text(o, "kind", kind, sizeof(kind), true, why) < 0 ||
-	    get_text(o, "executable", e->exe, sizeof(e->exe), false, why) < 0 ||
-	    get_text(o, "package", e->package, sizeof(e->package), false, why) < 0 ||
-	    get_text(o, "sha256", e->digest, sizeof(e->digest), false, why) < 0 ||
-	    get_text(o, "user", e->user, sizeof(e->user), false, why) < 0 ||
-	    get_text(o, "unit", e->unit, sizeof(e->unit), false, why) < 0 ||
-	    get_text(o, "container", e->container, sizeof(e->container), false, why) < 0 ||
-	    get_text(o, "destination", dest, sizeof(dest), false, why) < 0 ||
-	    get_text(o, "ports", ports, sizeof(ports), false, why) < 0 ||
-	    get_text(o, "transport", e->transport, sizeof(e->transport), false, why) < 0 ||
-	    get_text(o, "note", e->note, sizeof(e->note), false, why) < 0 ||
-	    get_text(o, "host", e->host, sizeof(e->host), true, why) < 0 ||
-	    get_int(o, "first_seen", &e->first_seen, why) < 0 || get_int(o, "last_seen", &e->last_seen, why) < 0 ||
-	    get_int(o, "count", &e->count, why) < 0)
-		goto out;
-	if (strcmp(kind, "learned") == 0)
-		e->kind = BASELINE_LEARNED;
-	else if (strcmp(kind, "allowed") == 0)
-		e->kind = BASELINE_ALLOWED;
-	else {
-		*why = "kind is learned or allowed";
-		goto out;
-	}
-	if (baseline_parse_dest(dest, e) < 0) {
-		*why = "destination is not an address, a CIDR or a domain";
-		goto out;
-	}
-	if (baseline_parse_ports(ports, &e->port_lo, &e->port_hi) < 0) {
-		*why = "ports is not N, LO-HI or *";
-		goto out;
-	}
-	if (e->first_seen > e->last_seen) {
-		*why = "first_seen is after last_seen";
-		goto out;
-	}
-	rc = baseline_validate(e, why);
-out:
-	json_decref(o);
-	return rc;
-}
 
 /* One import: every line of every file parsed and checked inside one
  * write transaction; entries are written while no line has failed, and
@@ -367,8 +197,8 @@ static int read_import(struct import_run *ir, const char *name, FILE *f)
 			continue; /* blank lines are fine */
 		const char *why = NULL;
 		char detail[256];
-		int rc = (size_t)len > IMPORT_LINE_MAX ? (why = "line too long", -EINVAL)
-						      : parse_line(line, (size_t)len, &ir->e, &why, detail, sizeof(detail));
+		int rc = (size_t)len > BLJSON_LINE_MAX ? (why = "line too long", -EINVAL)
+						      : baseline_json_parse(line, (size_t)len, &ir->e, &why, detail, sizeof(detail));
 		if (rc < 0) {
 			if (++ir->nerr <= IMPORT_ERRORS_SHOWN) {
 				char w[1024];
