@@ -20,7 +20,7 @@ enum { OPT_DB = 256, OPT_OUT, OPT_LEARNED, OPT_ALLOWED, OPT_JSON };
 static int load_all(const char *db, struct baseline_set *set)
 {
 	struct store *s;
-	if (bl_open(db, 0, &s) < 0)
+	if (bl_open(db, STORE_RDONLY, &s) < 0)
 		return -1;
 	int rc = baseline_load(s, set);
 	if (rc < 0)

@@ -216,8 +216,10 @@ static int open_db(const char *path, bool explicit_path, struct store **ret)
 	int rc = store_open(path, 0, ret);
 	if (rc == -EACCES || rc == -EROFS)
 		rc = store_open(path, STORE_RDONLY, ret);
-	/* no database at the default place: no baseline, not an error */
-	if (rc == -ENOENT && !explicit_path) {
+	/* no database at the default place, or one this user may not read
+	 * (not root: the scan already says its view is partial): no
+	 * baseline, not an error */
+	if ((rc == -ENOENT || rc == -EACCES) && !explicit_path) {
 		*ret = NULL;
 		return 0;
 	}

@@ -294,6 +294,33 @@ fail:
 	}
 }
 
+/* Open path read-only and immutable through a file: URI. */
+static int open_immutable(const char *path, sqlite3 **ret)
+{
+	size_t n = strlen(path), cap = n * 3 + 32, len = 0;
+	char *uri = malloc(cap);
+	if (!uri)
+		return -ENOMEM;
+	len += (size_t)snprintf(uri, cap, "file:");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (c == '?' || c == '#' || c == '%' || c < 0x21 || c > 0x7e)
+			len += (size_t)snprintf(uri + len, cap - len, "%%%02X", c);
+		else
+			uri[len++] = (char)c;
+	}
+	snprintf(uri + len, cap - len, "?immutable=1");
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		sqlite3_close_v2(db);
+		return store_errno(rc);
+	}
+	*ret = db;
+	return 0;
+}
+
 int store_open(const char *path, unsigned flags, struct store **ret)
 {
 	struct stat stbuf;
@@ -333,6 +360,18 @@ int store_open(const char *path, unsigned flags, struct store **ret)
 
 	bool empty = false;
 	rc = check_identity(s, &empty);
+	if (rc == -EROFS && (flags & STORE_RDONLY)) {
+		/* a WAL database in a directory this user cannot write, with no
+		 * -shm file (no writer is running): read it as it was last
+		 * checkpointed */
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		rc = open_immutable(path, &s->db);
+		if (rc < 0)
+			goto fail;
+		sqlite3_extended_result_codes(s->db, 1);
+		rc = check_identity(s, &empty);
+	}
 	if (rc < 0)
 		goto fail;
 	if (flags & STORE_RDONLY) {
