@@ -58,6 +58,8 @@ struct learner {
 	struct owl_vec pending;     /* struct baseline_entry, not yet written */
 	size_t recorded, skipped, events;
 	int err;                    /* first store error */
+	bool one_netns;             /* --netns: live events only from ... */
+	uint64_t netns_ino;         /* ... this namespace */
 };
 
 /* The destination as learned: the address, its /24 or /64, or the domain
@@ -162,6 +164,10 @@ static int scan_pass(struct learner *l, const struct scan_opts *o, bool first, c
 	}
 	if (first)
 		cli_catalogue_errors(r.store ? r.store->cat : NULL);
+	if (first && o->collect.netns && r.col.nns == 1) {
+		l->one_netns = true;
+		l->netns_ino = r.col.ns[0].ino;
+	}
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; i < r.nrecs; i++)
 		if (r.recs[i].baseline)
@@ -203,6 +209,8 @@ static void on_event_record(const struct scan_result *s, const struct owl_record
 	struct live *lv = ud;
 	(void)s;
 	if (!rec->baseline || !rec->trace)
+		return;
+	if (lv->l->one_netns && rec->conn.netns_ino != lv->l->netns_ino)
 		return;
 	switch (rec->trace->action) {
 	case WATCH_ESTABLISHED:

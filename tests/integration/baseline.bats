@@ -90,7 +90,7 @@ reason() {
 }
 
 @test "learn --duration watches live: a connection made and closed during learning is learned" {
-	"$OWL" baseline learn --db "$db" --duration 4 >"$tmp/learn.out" 2>"$tmp/learn.err" &
+	"$OWL" baseline learn --netns "$NSA" --db "$db" --duration 4 >"$tmp/learn.out" 2>"$tmp/learn.err" &
 	learn_pid=$!
 	for _ in $(seq 300); do
 		grep -q "learning live" "$tmp/learn.err" && break
@@ -105,6 +105,8 @@ reason() {
 	grep -q "live events from the ebpf backend" "$tmp/learn.out" || skip "no eBPF backend here: $(cat "$tmp/learn.err")"
 	run sqlite3 "$db" "SELECT DISTINCT exe, transport FROM baseline WHERE kind = 'learned' AND dest = '203.0.113.130' AND port_lo = 8081"
 	[ "$output" = "$PYEXE|tcp" ]
+	# --netns: nothing from the other namespaces of this (busy) machine
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM baseline WHERE dest <> '203.0.113.130'")" = 0 ]
 	# --backend scan: a scan now and one when D has passed
 	run "$OWL" baseline learn --db "$tmp/scan.db" --duration 1 --backend scan --interval 5s
 	[ "$status" -eq 0 ] || { echo "learn: $status: $output"; false; }
