@@ -308,10 +308,13 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 			continue;
 		struct baseline_match *m = &ctx->m[i];
 		rec->baseline = m;
-		/* a vanished process leaves the digest unknown: it then matches
-		 * no pinned entry, which is the safe side */
 		fill_identity(m, rec->proc);
-		if (!m->digest[0] && imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, m->digest) < 0)
+		/* verify hashes every running image; with --no-verify owl reads
+		 * it here, but only when there are entries to compare with.  A
+		 * vanished process leaves the digest unknown: it then matches no
+		 * pinned entry, which is the safe side. */
+		if (!m->digest[0] && ctx->set->n &&
+		    imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, m->digest) < 0)
 			m->digest[0] = '\0';
 		baseline_judge_record(ctx->set, ctx->cat, rec, m);
 	}
