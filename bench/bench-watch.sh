@@ -100,6 +100,8 @@ for rep in $(seq "$REPEAT"); do
 			obs_list=$(echo $OBSERVERS | tr ' ' '\n' | awk -v r="$rep" '{a[NR] = $0} END {for (i = 0; i < NR; i++) print a[(i + r - 1) % NR + 1]}')
 			for obs in $obs_list; do
 				port=$((port + 1))
+				# a port no one listens on (other work shares this machine)
+				while [ -n "$(ss -Htln "sport = :$port")" ]; do port=$((port + 1)); done
 				start_observer "$obs" "$port"
 				t0=0
 				[ -n "$OBS" ] && t0=$(ticks "$OBS")
@@ -109,6 +111,10 @@ for rep in $(seq "$REPEAT"); do
 				sleep 0.5
 				stop_observer "$obs"
 				made=$(kv made "$res")
+				if [ -z "$made" ]; then
+					echo "bench-watch: $mode/$rate/$obs: the generator failed, run left out" >&2
+					continue
+				fi
 				count=$(cat "$out/count" 2>/dev/null || echo 0)
 				[ "$obs" = none ] && count=$made
 				lost=0
