@@ -30,6 +30,7 @@ static void scan_usage(FILE *out)
 		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"      --no-verify      skip package/digest verification of the processes\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -45,7 +46,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"verbose", no_argument, NULL, 'v'},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -104,20 +106,20 @@ static void warn_missing(const struct scan_result *r)
 			skipped++;
 	if (r->is_root && !skipped && !r->pids_denied)
 		return;
-	if (!r->is_root || r->pids_denied || skipped) {
-		fprintf(stderr, "owl: partial view:");
-		if (r->pids_denied)
-			fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);",
-				r->pids_denied);
-		if (skipped)
-			fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
-		fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
-	}
+	/* one line, said once */
+	fprintf(stderr, "owl: partial view:");
+	if (!r->is_root)
+		fprintf(stderr, " not running as root, so the network namespaces of other users' processes are not found;");
+	if (r->pids_denied)
+		fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);", r->pids_denied);
+	if (skipped)
+		fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
+	fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
 }
 
 static int scan_main(int argc, char **argv)
 {
-	struct scan_opts o = {.collect = {.with_info = true}};
+	struct scan_opts o = {.collect = {.with_info = COLLECT_INFO_EGRESS}};
 	bool json = false, verbose = false;
 	int fail_on = OWL_SEV_HIGH;
 	int c;
@@ -132,6 +134,7 @@ static int scan_main(int argc, char **argv)
 		case 'n': o.collect.netns = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': scan_usage(stdout); return OWL_EXIT_OK;
+		case OPT_NO_VERIFY: o.no_verify = true; break;
 		case OPT_SOURCE:
 			if (strcmp(optarg, "auto") == 0)
 				o.collect.source = COLLECT_SRC_AUTO;

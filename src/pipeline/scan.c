@@ -12,6 +12,7 @@
 #include "core/hashmap.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "verify/verify.h"
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -205,6 +206,7 @@ void scan_result_free(struct scan_result *r)
 {
 	if (!r)
 		return;
+	verify_ctx_free(r->verify);
 	collect_result_free(&r->col);
 	if (r->recs)
 		judge_free_findings(r->recs, r->nrecs);

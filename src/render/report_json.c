@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/names.h"
 #include "judge/judge.h"
+#include "verify/verify.h"
 #include "trace/trace_json.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
@@ -47,6 +48,7 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 		jsonw_u64(w, "char_device_minor", minor);
 		jsonw_obj_close(w);
 	}
+	verify_json_process(w, p);
 }
 
 static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port,
@@ -112,6 +114,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_obj_open(w, "process");
 		report_process_fields(w, p);
 		jsonw_obj_close(w);
+		verify_json_package(w, p);
 		if (p->have_status) {
 			jsonw_obj_open(w, "user");
 			snprintf(t, sizeof(t), "%u", p->uid);
@@ -214,6 +217,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_obj_close(w);
 	}
 
+	verify_json_owl(w, p);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {
