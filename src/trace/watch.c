@@ -187,6 +187,16 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 			s->loaded = true;
 			if (procinfo_load(w->proc_root, (pid_t)t->tgid, &tmp) == 0 && !tmp.gone &&
 			    same_start(w, &tmp, t->start_ns)) {
+				/* an exiting process (zombie) has no exe or argv any
+				 * more: keep what its exec record said */
+				if (!tmp.exe[0])
+					memcpy(tmp.exe, s->p.exe, sizeof(tmp.exe));
+				if (!tmp.argc && s->p.argc) {
+					memcpy(tmp.args, s->p.args, s->p.args_len);
+					tmp.args_len = s->p.args_len;
+					tmp.argc = s->p.argc;
+					tmp.args_truncated = s->p.args_truncated;
+				}
 				s->p = tmp;
 				s->ident = 0;
 			}
@@ -200,7 +210,8 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	s->loaded = true;
 	s->exited = false;
 	s->ident = 0;
-	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone && same_start(w, &s->p, t->start_ns))
+	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone &&
+	    same_start(w, &s->p, t->start_ns) && (s->p.exe[0] || !s->p.exe_unreadable || s->p.argc))
 		return &s->p;
 	proc_from_task(w, &s->p, t);
 	/* gone already: a child that did not exec runs its parent's program */
