@@ -38,15 +38,12 @@ cc -O2 -pthread -o "$out/connstorm" bench/connstorm.c || exit 2
 command -v bpftrace >/dev/null || OBSERVERS=${OBSERVERS/bpftrace/}
 HZ=$(getconf CLK_TCK)
 
-# bpftrace attaches through tracefs; owl does not need it (tp_btf)
-mounted=0
-if [ ! -e /sys/kernel/tracing/events ]; then
-	mount -t tracefs nodev /sys/kernel/tracing && mounted=1
-fi
+# bpftrace attaches through tracefs, owl does not (tp_btf).  bpftrace gets a
+# tracefs mount of its own in a private mount namespace: nothing changes for
+# the rest of the machine, and no one else's umount can pull it away.
 OBS=""
 cleanup() {
 	[ -n "$OBS" ] && kill "$OBS" 2>/dev/null
-	[ "$mounted" = 1 ] && umount /sys/kernel/tracing 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -70,7 +67,7 @@ start_observer() { # name port
 		for _ in $(seq 100); do grep -q "owl: watching" "$out/obs.err" 2>/dev/null && break; sleep 0.1; done
 		;;
 	bpftrace)
-		bpftrace -e 'tracepoint:sock:inet_sock_set_state /args->protocol == 6/ { printf("%d %d %d\n", pid, args->dport, args->newstate); }' \
+		unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec bpftrace -e "tracepoint:sock:inet_sock_set_state /args->protocol == 6/ { printf(\"%d %d %d\\n\", pid, args->dport, args->newstate); }"' \
 			2>"$out/obs.err" > >(awk -v p="$p" '$2 == p && $3 == 1 {n++} END {print n + 0}' >"$out/count") &
 		OBS=$!
 		sleep 3 # compiling and attaching
@@ -103,6 +100,8 @@ for rep in $(seq "$REPEAT"); do
 			obs_list=$(echo $OBSERVERS | tr ' ' '\n' | awk -v r="$rep" '{a[NR] = $0} END {for (i = 0; i < NR; i++) print a[(i + r - 1) % NR + 1]}')
 			for obs in $obs_list; do
 				port=$((port + 1))
+				# a port no one listens on (other work shares this machine)
+				while [ -n "$(ss -Htln "sport = :$port")" ]; do port=$((port + 1)); done
 				start_observer "$obs" "$port"
 				t0=0
 				[ -n "$OBS" ] && t0=$(ticks "$OBS")
@@ -112,6 +111,10 @@ for rep in $(seq "$REPEAT"); do
 				sleep 0.5
 				stop_observer "$obs"
 				made=$(kv made "$res")
+				if [ -z "$made" ]; then
+					echo "bench-watch: $mode/$rate/$obs: the generator failed, run left out" >&2
+					continue
+				fi
 				count=$(cat "$out/count" 2>/dev/null || echo 0)
 				[ "$obs" = none ] && count=$made
 				lost=0

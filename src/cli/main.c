@@ -14,7 +14,7 @@ static const struct owl_command *const commands[] = {
 	&cmd_baseline,
 };
 
-static void vmsg(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vmsg(const char *fmt, va_list ap)
 {
 	fputs("owl: ", stderr);
 	vfprintf(stderr, fmt, ap);

@@ -24,7 +24,8 @@
 #define PWAYS 4           /* ... of 4 entries, least recently used goes first */
 #define PCACHE (PSETS * PWAYS)
 #define ECACHE 1024       /* enrichments, direct-mapped by (program, endpoint) */
-#define FLOWS 4096        /* (program, endpoint) statistics */
+#define FSETS 4096        /* (program, endpoint) statistics: sets ... */
+#define FWAYS 4           /* ... of 4, the least recently seen goes first */
 #define FAIL_KEEP 64
 
 static const char *const action_names[WATCH__ACTIONS] = {
@@ -71,6 +72,7 @@ struct eslot {
 
 struct flow {
 	uint64_t key;
+	uint64_t seen_ns;
 	uint64_t fail_ts[FAIL_KEEP];
 	uint32_t nfail, fhead;
 	struct beacon_ring beacon;
@@ -185,6 +187,16 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 			s->loaded = true;
 			if (procinfo_load(w->proc_root, (pid_t)t->tgid, &tmp) == 0 && !tmp.gone &&
 			    same_start(w, &tmp, t->start_ns)) {
+				/* an exiting process (zombie) has no exe or argv any
+				 * more: keep what its exec record said */
+				if (!tmp.exe[0])
+					memcpy(tmp.exe, s->p.exe, sizeof(tmp.exe));
+				if (!tmp.argc && s->p.argc) {
+					memcpy(tmp.args, s->p.args, s->p.args_len);
+					tmp.args_len = s->p.args_len;
+					tmp.argc = s->p.argc;
+					tmp.args_truncated = s->p.args_truncated;
+				}
 				s->p = tmp;
 				s->ident = 0;
 			}
@@ -198,7 +210,8 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	s->loaded = true;
 	s->exited = false;
 	s->ident = 0;
-	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone && same_start(w, &s->p, t->start_ns))
+	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone &&
+	    same_start(w, &s->p, t->start_ns) && (s->p.exe[0] || !s->p.exe_unreadable || s->p.argc))
 		return &s->p;
 	proc_from_task(w, &s->p, t);
 	/* gone already: a child that did not exec runs its parent's program */
@@ -405,7 +418,7 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct ow
 
 /* ---- findings over time ---- */
 
-static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const struct owl_proc *p)
+static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const struct owl_proc *p, uint64_t now_ns)
 {
 	uint64_t k = 14695981039346656037ULL;
 	if (p) {
@@ -418,11 +431,19 @@ static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const st
 	k = fnv(k, &c->raddr, sizeof(c->raddr));
 	k = fnv(k, &c->rport, sizeof(c->rport));
 	k = k ? k : 1;
-	struct flow *f = &w->flows[k % FLOWS];
-	if (f->key != k) {
+	struct flow *set = &w->flows[(k % FSETS) * FWAYS], *f = NULL;
+	for (int i = 0; i < FWAYS && !f; i++)
+		if (set[i].key == k)
+			f = &set[i];
+	if (!f) {
+		f = &set[0];
+		for (int i = 1; i < FWAYS; i++)
+			if (set[i].seen_ns < f->seen_ns)
+				f = &set[i];
 		memset(f, 0, sizeof(*f));
 		f->key = k;
 	}
+	f->seen_ns = now_ns;
 	return f;
 }
 
@@ -442,7 +463,7 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT &&
 	    ti->action != WATCH_ATTEMPTED)
 		return;
-	struct flow *f = flow_get(w, &rec->conn, rec->proc);
+	struct flow *f = flow_get(w, &rec->conn, rec->proc, now_ns);
 	char ep[OWL_ADDRSTR_MAX + 16];
 	endpoint_text(&rec->conn, ep, sizeof(ep));
 
@@ -655,7 +676,7 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 	w->boot_ns = procinfo_boot_ns();
 	long hz = sysconf(_SC_CLK_TCK);
 	w->ns_per_tick = 1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
-	w->flows = calloc(FLOWS, sizeof(*w->flows));
+	w->flows = calloc(FSETS * FWAYS, sizeof(*w->flows));
 	int rc = w->flows ? dns_cache_new(4096, &w->dns) : -ENOMEM;
 	if (rc < 0) {
 		watch_free(w);
