@@ -11,6 +11,6 @@
  */
 const struct scan_stage scan_stages[] = {
 	{"verify", verify_stage_run},
-	{"baseline", baseline_stage_run},
+	{"baseline", baseline_stage_run}, /* last: it weighs the findings of the others */
 	{NULL, NULL},
 };

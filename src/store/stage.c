@@ -211,6 +211,16 @@ static long long data_version(struct store *s)
 	return v;
 }
 
+void baseline_settle(struct owl_record *rec)
+{
+	const struct baseline_match *m = rec->baseline;
+	if (!m || (m->status != BM_DOCUMENTED && !m->agent))
+		return;
+	if (has_any(rec, integrity_ids, OWL_ARRAY_SIZE(integrity_ids)))
+		return;
+	lower_destination_findings(rec);
+}
+
 static int open_db(const char *path, bool explicit_path, struct store **ret)
 {
 	int rc = store_open(path, 0, ret);

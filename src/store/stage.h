@@ -82,6 +82,12 @@ void baseline_report_json(struct jsonw *w, const struct owl_record *rec);
 void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
 			   struct baseline_match *m);
 
+/* Apply the benign-match rule again to a record whose findings grew after
+ * the stage ran (watch adds beaconing, repeated-attempts, high-volume per
+ * event): when rec->baseline says documented or known-agent and no
+ * integrity finding is present, destination findings drop to info. */
+void baseline_settle(struct owl_record *rec);
+
 /* Does the stage consider this record (outbound, an owner, a remote end)? */
 bool baseline_candidate(const struct owl_record *rec);
 

@@ -218,6 +218,29 @@ static void test_domain(void **s)
 	baseline_set_free(&set);
 }
 
+/* watch adds findings after the stage: settle applies the rule again */
+static void test_settle(void **s)
+{
+	for (int documented = 0; documented < 2; documented++)
+		for (int integrity = 0; integrity < 2; integrity++) {
+			struct owl_record rec;
+			struct baseline_match m;
+			memset(&rec, 0, sizeof(rec));
+			memset(&m, 0, sizeof(m));
+			m.status = documented ? BM_DOCUMENTED : BM_NEW;
+			rec.baseline = &m;
+			judge_add(&rec, "beaconing", OWL_SEV_MEDIUM, "every 60 s");
+			if (integrity)
+				judge_add(&rec, "preload", OWL_SEV_HIGH, "LD_PRELOAD");
+			baseline_settle(&rec);
+			judge_verdict(&rec);
+			int want = integrity ? OWL_SEV_HIGH : documented ? OWL_SEV_INFO : OWL_SEV_MEDIUM;
+			assert_int_equal(rec.severity, want);
+			assert_int_equal(rec.findings[0].severity, documented && !integrity ? OWL_SEV_INFO : OWL_SEV_MEDIUM);
+			judge_free_findings(&rec, 1);
+		}
+}
+
 static void test_candidates(void **s)
 {
 	static struct owl_proc p;
@@ -254,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_domain),
+		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_candidates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
