@@ -209,10 +209,12 @@ static int allow_main(int argc, char **argv)
 		return cli_usage_error(&cmd_baseline, "allow: name the program with --exe PATH or --package NAME");
 	if (!e.note[0])
 		return cli_usage_error(&cmd_baseline, "allow: --note is required (why, who, ticket)");
+	if (e.exe[0] && e.exe[0] != '/')
+		return cli_usage_error(&cmd_baseline, "allow: --exe takes an absolute path (as the kernel reports it)");
 	if (e.exe[0] && !e.digest[0]) {
 		char esc[OWL_PATH_MAX];
 		owl_escape_to(esc, sizeof(esc), e.exe, strlen(e.exe), OWL_ESC_TEXT);
-		int rc = e.exe[0] == '/' ? imgdigest_path(e.exe, e.digest) : -EINVAL;
+		int rc = imgdigest_path(e.exe, e.digest);
 		if (rc < 0) {
 			cli_err("cannot read %s to pin its digest: %s; give --digest SHA256, or allow by --package", esc,
 				strerror(-rc));
