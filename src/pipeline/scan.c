@@ -10,6 +10,7 @@
 #include "attribute/procinfo.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
+#include "endpoint/endpoint.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
 #include "verify/verify.h"
@@ -213,5 +214,6 @@ void scan_result_free(struct scan_result *r)
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);
+	endpoint_ctx_free(r->endpoint);
 	memset(r, 0, sizeof(*r));
 }

@@ -1,6 +1,7 @@
 #include "pipeline/stages.h"
 
 #include "verify/verify.h"
+#include "endpoint/endpoint.h"
 
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
@@ -10,5 +11,6 @@
  */
 const struct scan_stage scan_stages[] = {
 	{"verify", verify_stage_run},
+	{"endpoint", endpoint_stage_run},
 	{NULL, NULL},
 };
