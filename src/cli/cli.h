@@ -29,7 +29,11 @@ int cli_term_width(void);
 /* Colour on stdout: a tty and NO_COLOR unset. */
 bool cli_use_color(void);
 
+/* Is this subcommand built in? */
+bool cli_have_command(const char *name);
+
 extern const struct owl_command cmd_scan;
+extern const struct owl_command cmd_explain;
 extern const struct owl_command cmd_watch;
 extern const struct owl_command cmd_baseline;
 

@@ -11,8 +11,17 @@
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
 	&cmd_watch,
+	&cmd_explain,
 	&cmd_baseline,
 };
+
+bool cli_have_command(const char *name)
+{
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return true;
+	return false;
+}
 
 __attribute__((format(printf, 1, 0))) static void vmsg(const char *fmt, va_list ap)
 {

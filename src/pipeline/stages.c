@@ -2,6 +2,7 @@
 #include "store/stage.h"
 
 #include "verify/verify.h"
+#include "endpoint/endpoint.h"
 
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
@@ -11,6 +12,7 @@
  */
 const struct scan_stage scan_stages[] = {
 	{"verify", verify_stage_run},
+	{"endpoint", endpoint_stage_run},
 	{"baseline", baseline_stage_run}, /* last: it weighs the findings of the others */
 	{NULL, NULL},
 };

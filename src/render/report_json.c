@@ -8,6 +8,7 @@
 #include "attribute/users.h"
 #include "core/addr.h"
 #include "core/names.h"
+#include "endpoint/endpoint_json.h"
 #include "judge/judge.h"
 #include "store/stage.h"
 #include "verify/verify.h"
@@ -60,6 +61,7 @@ static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr
 	jsonw_str(w, "ip", owl_addr_str(a, ip));
 	if (with_port)
 		jsonw_u64(w, "port", port);
+	endpoint_json_end(w, rec, key[0] == 'd');
 	trace_json_endpoint(w, rec, key[0] == 'd');
 	jsonw_obj_close(w);
 }
@@ -220,6 +222,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 
 	verify_json_owl(w, p);
 	baseline_report_json(w, rec);
+	endpoint_json_owl(w, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {

@@ -59,6 +59,12 @@ static int cmp_pent(const void *a, const void *b)
 	return (x->key > y->key) - (x->key < y->key);
 }
 
+/* bsearch that accepts an empty array (base may then be NULL) */
+static struct pent *find_pent(const struct pent *key, struct pent *base, size_t n)
+{
+	return n ? bsearch(key, base, n, sizeof(*base), cmp_pent) : NULL;
+}
+
 static uint64_t conn_key(const struct owl_conn *c)
 {
 	uint64_t k = c->cookie ? c->cookie : c->inode * 1000003ULL ^ c->netns_ino;
@@ -264,7 +270,7 @@ static int snapshot(struct poll_priv *p, trace_cb cb, void *ud)
 	if (owl_u64map_init(&want, ncur + 16) == 0) {
 		size_t nnew = 0;
 		for (size_t i = 0; i < ncur; i++) {
-			if (bsearch(&cur[i], p->snap, p->nsnap, sizeof(*cur), cmp_pent) || !cur[i].c.inode)
+			if (find_pent(&cur[i], p->snap, p->nsnap) || !cur[i].c.inode)
 				continue;
 			if (owl_u64map_put(&want, cur[i].c.inode, (uint32_t)i) == 0)
 				nnew++;
@@ -278,7 +284,7 @@ static int snapshot(struct poll_priv *p, trace_cb cb, void *ud)
 	struct owl_proc *tmp = malloc(sizeof(*tmp));
 	for (size_t i = 0; i < ncur && tmp; i++) {
 		struct pent *pe = &cur[i];
-		struct pent *old = bsearch(pe, p->snap, p->nsnap, sizeof(*pe), cmp_pent);
+		struct pent *old = find_pent(pe, p->snap, p->nsnap);
 		if (old) {
 			pe->task = old->task;
 			pe->first_ns = old->first_ns;
@@ -318,7 +324,7 @@ static int snapshot(struct poll_priv *p, trace_cb cb, void *ud)
 	/* gone since the last snapshot */
 	for (size_t i = 0; i < p->nsnap && !p->first; i++) {
 		struct pent *old = &p->snap[i];
-		if (bsearch(old, cur, ncur, sizeof(*old), cmp_pent))
+		if (find_pent(old, cur, ncur))
 			continue;
 		if (old->task.tgid && task_filtered(p, &old->task))
 			continue;

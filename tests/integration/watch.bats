@@ -13,8 +13,10 @@ setup() {
 }
 
 teardown() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	# only jobs this shell still holds: a pid that exited may already be
+	# someone else's (pid_max is 32768 here and other work forks fast)
+	for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+	for p in $(jobs -p); do wait "$p" 2>/dev/null || true; done
 	for ns in $(ip netns list 2>/dev/null | awk '/^owlw-/ {print $1}'); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
