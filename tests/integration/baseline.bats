@@ -378,8 +378,8 @@ reason() {
 	[[ "$output" == *"backup-agent"* ]]
 	[[ "$(grep '^ssh ' <<<"$output")" == *"tcp/2200-2299"* ]]
 	# scan reports the same error and still runs
-	run "$OWL" scan --db "$db"
-	[ "$status" -le 1 ]
+	run "$OWL" scan --netns "$NSA" --db "$db"
+	[ "$status" -le 1 ] || { echo "scan: $status: $output"; false; }
 	[[ "$output" == *"catalogue: "*"local.conf:7:"* ]]
 }
 
