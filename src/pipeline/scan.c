@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attribute/origin_stage.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
@@ -166,6 +167,7 @@ void scan_result_free(struct scan_result *r)
 	if (!r)
 		return;
 	collect_result_free(&r->col);
+	origin_ctx_free(r->origin);
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);

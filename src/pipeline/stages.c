@@ -1,5 +1,7 @@
 #include "pipeline/stages.h"
 
+#include "attribute/origin_stage.h"
+
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
  *   endpoint (src/endpoint/, issue 4)  scope, intel, ports, volume
@@ -7,5 +9,6 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"origin", origin_stage},
 	{NULL, NULL},
 };

@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/names.h"
 #include "judge/judge.h"
+#include "render/report_origin.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 {
@@ -30,6 +31,7 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	}
 	jsonw_obj_open(w, "parent");
 	jsonw_u64(w, "pid", (uint64_t)p->ppid);
+	report_origin_parent(w, p);
 	jsonw_obj_close(w);
 	if (p->start_time_ns) {
 		owl_format_time(p->start_time_ns, t, sizeof(t));
@@ -202,6 +204,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_obj_close(w);
 	}
 
+	report_origin_fields(w, s, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {
