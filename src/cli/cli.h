@@ -30,5 +30,6 @@ int cli_term_width(void);
 bool cli_use_color(void);
 
 extern const struct owl_command cmd_scan;
+extern const struct owl_command cmd_changes;
 
 #endif

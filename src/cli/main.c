@@ -10,6 +10,7 @@
 
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
+	&cmd_changes,
 };
 
 void cli_err(const char *fmt, ...)
