@@ -89,7 +89,7 @@ fi
 step "fuzz targets (${FUZZ_SECONDS}s each)"
 if build build-fuzz clang -Dfuzz=true -Dtests=disabled -Dbuildtype=debug; then
 	for f in build-fuzz/tests/fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=$(basename "$f")
 		corpus="tests/fuzz/corpus/${name#fuzz_}"
 		work=$(mktemp -d)

@@ -91,6 +91,9 @@ static void print_verbose(const struct scan_result *r)
 	}
 	fprintf(stderr, "owl: %zu sockets in %zu namespaces, %u processes walked, %zu own sockets, %zu shown\n",
 		r->ntotal, r->col.nns, r->pids_seen, r->nprocs, r->nrecs);
+	fprintf(stderr, "owl: time: collect %.1f ms, attribute %.1f ms, stages %.1f ms, judge %.1f ms\n",
+		(double)r->t_collect / 1e6, (double)r->t_attribute / 1e6, (double)r->t_stages / 1e6,
+		(double)r->t_judge / 1e6);
 }
 
 static void warn_missing(const struct scan_result *r)
@@ -172,9 +175,8 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
-	if (verbose)
-		print_verbose(&r);
 	warn_missing(&r);
+	uint64_t t_render = owl_mono_ns();
 
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
@@ -190,6 +192,11 @@ static int scan_main(int argc, char **argv)
 	} else {
 		struct table_opts to = {.width = cli_term_width(), .color = cli_use_color()};
 		report_table(stdout, &r, &to);
+	}
+	fflush(stdout);
+	if (verbose) {
+		print_verbose(&r);
+		fprintf(stderr, "owl: time: render %.1f ms\n", (double)(owl_mono_ns() - t_render) / 1e6);
 	}
 	int status = OWL_EXIT_OK;
 	for (size_t i = 0; i < r.nrecs; i++)

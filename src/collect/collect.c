@@ -89,7 +89,7 @@ int collect_sockets(const struct collect_opts *o, struct collect_result *r)
 	size_t nall = 0;
 	int rc;
 	memset(r, 0, sizeof(*r));
-	owl_vec_init(&r->conns, sizeof(struct owl_conn));
+	owl_vec_init(&r->conns, o->elsize >= sizeof(struct owl_conn) ? o->elsize : sizeof(struct owl_conn));
 	owl_vec_init(&r->notes, sizeof(struct collect_note));
 	r->self_ns = netns_self_ino();
 
@@ -169,7 +169,9 @@ static bool covers(const struct owl_conn *l, const struct owl_conn *c)
 	return owl_addr_equal(&l->laddr, &c->laddr);
 }
 
-int collect_set_directions(struct owl_conn *conns, size_t n)
+#define CONN_AT(i) ((struct owl_conn *)((char *)base + (size_t)(i) * stride))
+
+int collect_set_directions(void *base, size_t n, size_t stride)
 {
 	struct owl_u64map heads;
 	uint32_t *next = NULL;
@@ -183,10 +185,10 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 	}
 	/* chain listeners by (netns, transport, port) */
 	for (size_t i = 0; i < n; i++) {
-		if (!is_listener(&conns[i]))
+		if (!is_listener(CONN_AT(i)))
 			continue;
 		uint32_t head;
-		uint64_t k = lkey(&conns[i]);
+		uint64_t k = lkey(CONN_AT(i));
 		next[i] = owl_u64map_get(&heads, k, &head) ? head : UINT32_MAX;
 		if (owl_u64map_put(&heads, k, (uint32_t)i) < 0) {
 			rc = -ENOMEM;
@@ -194,7 +196,7 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct owl_conn *c = &conns[i];
+		struct owl_conn *c = CONN_AT(i);
 		if (c->transport == OWL_TP_RAW || c->transport == OWL_TP_PACKET) {
 			c->direction = (c->transport == OWL_TP_RAW && !owl_addr_is_any(&c->raddr))
 					       ? OWL_DIR_EGRESS : OWL_DIR_UNKNOWN;
@@ -212,7 +214,7 @@ int collect_set_directions(struct owl_conn *conns, size_t n)
 		uint32_t j;
 		if (owl_u64map_get(&heads, lkey(c), &j)) {
 			for (; j != UINT32_MAX; j = next[j]) {
-				if (covers(&conns[j], c)) {
+				if (covers(CONN_AT(j), c)) {
 					c->direction = OWL_DIR_INGRESS;
 					break;
 				}

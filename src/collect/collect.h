@@ -22,6 +22,11 @@ struct collect_opts {
 	bool with_info;       /* ask sock_diag for tcp_info */
 	const char *proc_root;  /* "/proc" unless testing */
 	const char *run_netns;  /* "/run/netns" unless testing */
+	/* Size of each element of the result's conns vector; 0 = sizeof(struct
+	 * owl_conn).  Larger elements (e.g. struct owl_record) must begin with
+	 * a struct owl_conn; the rest is zeroed.  Lets the caller build its
+	 * records in place instead of copying every socket. */
+	size_t elsize;
 };
 
 /* What served one kind of socket in one namespace (for --verbose). */
@@ -37,7 +42,7 @@ struct collect_result {
 	struct owl_netns *ns;      /* every namespace visited or skipped */
 	size_t nns;
 	int *ns_err;               /* per namespace: 0, or -errno why it was skipped */
-	struct owl_vec conns;      /* struct owl_conn */
+	struct owl_vec conns;      /* elements of opts.elsize, each starting with a struct owl_conn */
 	struct owl_vec notes;      /* struct collect_note */
 	uint64_t self_ns;          /* the namespace owl started in */
 };
@@ -48,8 +53,15 @@ struct collect_result {
 int collect_sockets(const struct collect_opts *opts, struct collect_result *ret);
 void collect_result_free(struct collect_result *r);
 
-/* Fill conn.direction for every socket, from the listening sockets of the
- * same namespace.  Returns 0 or -ENOMEM. */
-int collect_set_directions(struct owl_conn *conns, size_t n);
+/* The i-th socket of a result. */
+static inline struct owl_conn *collect_conn(const struct collect_result *r, size_t i)
+{
+	return (struct owl_conn *)((char *)r->conns.data + i * r->conns.elsize);
+}
+
+/* Fill conn.direction for n sockets laid out every `stride` bytes from
+ * base, from the listening sockets of the same namespace.  Returns 0 or
+ * -ENOMEM. */
+int collect_set_directions(void *base, size_t n, size_t stride);
 
 #endif

@@ -192,9 +192,16 @@ struct stream_state {
  * MNL_CB_STOP at NLMSG_DONE, MNL_CB_ERROR on error (st->err set). */
 static int walk_buffer(struct stream_state *st, const void *buf, size_t len)
 {
-	const struct nlmsghdr *nlh = buf;
-	int rem = (int)OWL_MIN(len, (size_t)0x7fffffff);
-	while (mnl_nlmsg_ok(nlh, rem)) {
+	const char *p = buf;
+	size_t rem = len;
+	/* libmnl's mnl_nlmsg_ok() compares nlmsg_len as a signed int, so a
+	 * length with the top bit set passes it: check lengths ourselves. */
+	while (rem >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > rem) {
+			st->err = -EINVAL;
+			return MNL_CB_ERROR;
+		}
 		if (nlh->nlmsg_type == NLMSG_DONE) {
 			/* a DONE may carry an error code (e.g. -ENOENT from inet_diag) */
 			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
@@ -226,7 +233,11 @@ static int walk_buffer(struct stream_state *st, const void *buf, size_t len)
 				st->stop = 1;
 		}
 		/* malformed records are skipped, not fatal */
-		nlh = mnl_nlmsg_next(nlh, &rem);
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= rem)
+			break;
+		p += step;
+		rem -= step;
 	}
 	return MNL_CB_OK;
 }

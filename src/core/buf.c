@@ -47,7 +47,7 @@ static int grow(struct owl_buf *b, size_t need)
 
 void owl_buf_putn(struct owl_buf *b, const char *s, size_t n)
 {
-	if (grow(b, n) < 0)
+	if ((b->len + n + 1 > b->cap || b->oom) && grow(b, n) < 0)
 		return;
 	memcpy(b->data + b->len, s, n);
 	b->len += n;

@@ -175,7 +175,9 @@ struct owl_record {
 	uint32_t *pids;                    /* all pids holding the socket, sorted */
 	uint32_t npids;
 	struct owl_proc *proc;             /* the owner named in `process`, or NULL */
-	struct owl_finding findings[OWL_FINDINGS_MAX];
+	/* findings, allocated by judge_add() on the first one (most records
+	 * have none), at most OWL_FINDINGS_MAX; freed by judge_free_findings() */
+	struct owl_finding *findings;
 	uint32_t nfindings;
 	uint8_t severity;                  /* verdict: max of the findings */
 	struct endpoint_info *endpoint;    /* src/endpoint/ (issue 4), NULL = not run */

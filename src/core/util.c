@@ -109,6 +109,13 @@ int owl_strtonum(const char *s, long long min, long long max, long long *ret)
 	return 0;
 }
 
+uint64_t owl_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t owl_now_ns(void)
 {
 	struct timespec ts;

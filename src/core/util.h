@@ -40,6 +40,9 @@ int owl_parse_u64(const char *s, size_t len, int base, uint64_t *ret);
  * [min, max].  Returns 0 or -EINVAL/-ERANGE. */
 int owl_strtonum(const char *s, long long min, long long max, long long *ret);
 
+/* Monotonic clock in ns, for measuring. */
+uint64_t owl_mono_ns(void);
+
 /* Wall-clock now in ns since the epoch. */
 uint64_t owl_now_ns(void);
 

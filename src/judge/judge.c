@@ -29,6 +29,11 @@ int judge_severity_parse(const char *s)
 void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
 {
 	struct owl_finding *f;
+	if (!rec->findings) {
+		rec->findings = calloc(OWL_FINDINGS_MAX, sizeof(*rec->findings));
+		if (!rec->findings)
+			return; /* out of memory: the verdict below still counts it */
+	}
 	if (rec->nfindings < OWL_FINDINGS_MAX) {
 		f = &rec->findings[rec->nfindings++];
 	} else {
@@ -48,6 +53,15 @@ void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, co
 	va_end(ap);
 	if (sev > rec->severity)
 		rec->severity = (uint8_t)sev;
+}
+
+void judge_free_findings(struct owl_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(recs[i].findings);
+		recs[i].findings = NULL;
+		recs[i].nfindings = 0;
+	}
 }
 
 bool judge_has(const struct owl_record *rec, const char *id)
@@ -90,9 +104,14 @@ size_t judge_filter_view(struct owl_record *recs, size_t n, bool all)
 	if (all)
 		return n;
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (in_default_view(&recs[i]))
+	for (size_t i = 0; i < n; i++) {
+		if (in_default_view(&recs[i])) {
 			recs[k++] = recs[i];
+		} else {
+			free(recs[i].findings); /* the record leaves the report */
+			recs[i].findings = NULL;
+		}
+	}
 	return k;
 }
 

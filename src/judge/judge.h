@@ -14,6 +14,9 @@
 void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Free the findings of n records (the records themselves stay). */
+void judge_free_findings(struct owl_record *recs, size_t n);
+
 /* True when rec holds a finding with this id. */
 bool judge_has(const struct owl_record *rec, const char *id);
 

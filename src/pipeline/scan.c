@@ -81,23 +81,32 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->time_ns = owl_now_ns();
 	r->is_root = geteuid() == 0;
 
-	rc = collect_sockets(&o->collect, &r->col);
+	uint64_t t0 = owl_mono_ns();
+	struct collect_opts co = o->collect;
+	co.elsize = sizeof(struct owl_record); /* records are built in place */
+	rc = collect_sockets(&co, &r->col);
 	if (rc < 0)
 		return rc;
-	struct owl_conn *conns = r->col.conns.data;
+	/* the records take over the collected elements */
+	r->recs = r->col.conns.data;
 	size_t nconn = r->col.conns.len;
+	r->col.conns.data = NULL;
+	r->col.conns.len = r->col.conns.cap = 0;
+	r->nalloc = nconn;
 	r->ntotal = nconn;
-	rc = collect_set_directions(conns, nconn);
+	rc = collect_set_directions(r->recs, nconn, sizeof(struct owl_record));
 	if (rc < 0)
 		return rc;
 
+	uint64_t t1 = owl_mono_ns();
+	r->t_collect = t1 - t0;
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < nconn; i++)
-		if (conns[i].inode && owl_u64map_put(&want, conns[i].inode, (uint32_t)i) < 0) {
+		if (r->recs[i].conn.inode && owl_u64map_put(&want, r->recs[i].conn.inode, (uint32_t)i) < 0) {
 			owl_u64map_free(&want);
 			return -ENOMEM;
 		}
@@ -118,9 +127,8 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	if (rc < 0)
 		goto out;
 
-	r->recs = calloc(nconn ? nconn : 1, sizeof(*r->recs));
 	r->pidpool = malloc((m.nowners ? m.nowners : 1) * sizeof(*r->pidpool));
-	if (!r->recs || !r->pidpool) {
+	if (!r->pidpool) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -128,8 +136,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	for (size_t i = 0; i < nconn; i++) {
 		struct owl_record *rec = &r->recs[i];
 		uint32_t j;
-		rec->conn = conns[i];
-		if (!conns[i].inode || !owl_u64map_get(&m.head, conns[i].inode, &j))
+		if (!rec->conn.inode || !owl_u64map_get(&m.head, rec->conn.inode, &j))
 			continue;
 		rec->pids = r->pidpool + used;
 		for (; j != UINT32_MAX && used < m.nowners; j = m.owners[j].next) {
@@ -147,6 +154,8 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	}
 	r->nrecs = nconn;
 
+	uint64_t t2 = owl_mono_ns();
+	r->t_attribute = t2 - t1;
 	for (const struct scan_stage *st = scan_stages; st->name; st++) {
 		rc = st->run(o, r);
 		if (rc < 0) {
@@ -154,9 +163,12 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 			goto out;
 		}
 	}
+	uint64_t t3 = owl_mono_ns();
+	r->t_stages = t3 - t2;
 	judge_records(r->recs, r->nrecs);
 	r->nrecs = judge_filter_view(r->recs, r->nrecs, o->all);
 	judge_sort(r->recs, r->nrecs);
+	r->t_judge = owl_mono_ns() - t3;
 out:
 	fdmap_free(&m);
 	return rc;
@@ -168,6 +180,8 @@ void scan_result_free(struct scan_result *r)
 		return;
 	collect_result_free(&r->col);
 	origin_ctx_free(r->origin);
+	if (r->recs)
+		judge_free_findings(r->recs, r->nrecs);
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);

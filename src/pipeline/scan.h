@@ -41,6 +41,7 @@ struct scan_result {
 	struct owl_record *recs;     /* sorted, most suspicious first */
 	size_t nrecs;                /* records shown */
 	size_t ntotal;               /* sockets found before the view filter */
+	size_t nalloc;               /* records allocated */
 	struct owl_proc *procs;      /* every owner process, sorted by pid */
 	size_t nprocs;
 	uint32_t *pidpool;           /* storage behind recs[].pids */
@@ -48,6 +49,8 @@ struct scan_result {
 	unsigned procs_gone;         /* owners that exited mid-scan */
 	bool is_root;                /* had what it needs to see everything */
 	uint64_t time_ns;            /* when the scan started */
+	/* where the time went, ns (for --verbose and the benchmark) */
+	uint64_t t_collect, t_attribute, t_stages, t_judge;
 	const char *failed_stage;    /* the stage that failed, when scan_run fails there */
 	/* per-stage state that outlives the stage (freed by scan_result_free) */
 	struct verify_ctx *verify;

@@ -12,16 +12,42 @@ void jsonw_init(struct jsonw *w, struct owl_buf *b)
 	w->b = b;
 }
 
+/* Keys are owl's own string literals (plain ASCII, no quotes): copied as
+ * they are, in one append. */
 static void key(struct jsonw *w, const char *k)
 {
+	char tmp[80];
+	size_t n = 0;
 	if (w->need_comma[w->depth])
-		owl_buf_putc(w->b, ',');
+		tmp[n++] = ',';
 	w->need_comma[w->depth] = true;
 	if (k) {
-		owl_buf_putc(w->b, '"');
-		owl_escape(w->b, k, strlen(k), OWL_ESC_JSON);
-		owl_buf_puts(w->b, "\":");
+		size_t kl = strlen(k);
+		if (kl > sizeof(tmp) - 4) {
+			owl_buf_putn(w->b, tmp, n);
+			owl_buf_putc(w->b, '"');
+			owl_escape(w->b, k, kl, OWL_ESC_JSON);
+			owl_buf_putn(w->b, "\":", 2);
+			return;
+		}
+		tmp[n++] = '"';
+		memcpy(tmp + n, k, kl);
+		n += kl;
+		tmp[n++] = '"';
+		tmp[n++] = ':';
 	}
+	owl_buf_putn(w->b, tmp, n);
+}
+
+static void put_u64(struct owl_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	owl_buf_putn(b, tmp + i, sizeof(tmp) - i);
 }
 
 static void open_(struct jsonw *w, const char *k, char c)
@@ -61,13 +87,18 @@ void jsonw_str(struct jsonw *w, const char *k, const char *val)
 void jsonw_u64(struct jsonw *w, const char *k, uint64_t v)
 {
 	key(w, k);
-	owl_buf_printf(w->b, "%" PRIu64, v);
+	put_u64(w->b, v);
 }
 
 void jsonw_i64(struct jsonw *w, const char *k, int64_t v)
 {
 	key(w, k);
-	owl_buf_printf(w->b, "%" PRId64, v);
+	if (v < 0) {
+		owl_buf_putc(w->b, '-');
+		put_u64(w->b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(w->b, (uint64_t)v);
+	}
 }
 
 void jsonw_double(struct jsonw *w, const char *k, double v)

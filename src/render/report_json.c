@@ -20,11 +20,13 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 		jsonw_str(w, "executable", p->exe);
 	if (p->argc > 0) {
 		jsonw_arr_open(w, "args");
-		for (int i = 0; i < p->argc; i++) {
-			size_t n;
-			const char *a = procinfo_arg(p, i, &n);
-			if (a)
-				jsonw_strn(w, NULL, a, n);
+		size_t off = 0;
+		for (int i = 0; i < p->argc && off <= p->args_len; i++) {
+			const char *a = p->args + off;
+			const char *z = memchr(a, '\0', p->args_len - off);
+			size_t n = z ? (size_t)(z - a) : p->args_len - off;
+			jsonw_strn(w, NULL, a, n);
+			off += n + 1;
 		}
 		jsonw_arr_close(w);
 		jsonw_u64(w, "args_count", (uint64_t)p->argc);
@@ -64,8 +66,14 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	const struct owl_conn *c = &rec->conn;
 	const struct owl_proc *p = rec->proc;
 	char t[40];
-	owl_format_time(s->time_ns, t, sizeof(t));
-	jsonw_str(w, "@timestamp", t);
+	/* one timestamp per scan: format it once */
+	static uint64_t ts_ns;
+	static char ts[40];
+	if (ts_ns != s->time_ns || !ts[0]) {
+		owl_format_time(s->time_ns, ts, sizeof(ts));
+		ts_ns = s->time_ns;
+	}
+	jsonw_str(w, "@timestamp", ts);
 
 	jsonw_obj_open(w, "event");
 	jsonw_str(w, "kind", rec->severity >= OWL_SEV_MEDIUM ? "alert" : "event");

@@ -140,23 +140,62 @@ static const char *sev_color(uint8_t sev)
 	}
 }
 
-/* Print cell padded/truncated to w columns ("…" marks a cut). */
-static void put_cell(FILE *out, const char *s, size_t sw, size_t w, bool last)
+/* Append cell padded/truncated to w columns ("…" marks a cut). */
+static void put_cell(struct owl_buf *out, const char *s, size_t sw, size_t w, bool last)
 {
 	if (sw <= w) {
-		fputs(s, out);
+		owl_buf_puts(out, s);
 		if (!last)
-			fprintf(out, "%*s", (int)(w - sw), "");
+			owl_buf_printf(out, "%*s", (int)(w - sw), "");
 		return;
 	}
 	if (w == 0)
 		return;
 	size_t n = owl_display_prefix(s, strlen(s), w - 1);
-	fwrite(s, 1, n, out);
-	fputs("\xe2\x80\xa6", out);
+	owl_buf_putn(out, s, n);
+	owl_buf_puts(out, "\xe2\x80\xa6");
 	size_t used = owl_display_width(s, n) + 1;
 	if (!last && used < w)
-		fprintf(out, "%*s", (int)(w - used), "");
+		owl_buf_printf(out, "%*s", (int)(w - used), "");
+}
+
+/* Write one line, cut to width columns (0 = no limit).  The only escape
+ * sequences in the line are owl's own colours (everything from a process
+ * was escaped before), which take no columns. */
+static void emit_line(FILE *out, const struct owl_buf *line, int width, bool color)
+{
+	const char *s = owl_buf_str(line);
+	size_t len = line->len, i = 0, cols = 0;
+	if (width <= 0) {
+		fwrite(s, 1, len, out);
+		fputc('\n', out);
+		return;
+	}
+	while (i < len) {
+		if (s[i] == '\x1b') {
+			size_t j = i + 1;
+			while (j < len && s[j] != 'm')
+				j++;
+			i = j < len ? j + 1 : len;
+			continue;
+		}
+		size_t n = owl_display_prefix(s + i, len - i, 1);
+		if (n == 0)
+			break;
+		size_t w = owl_display_width(s + i, n);
+		if (cols + w > (size_t)width - 1 && cols + w + owl_display_width(s + i + n, len - i - n) > (size_t)width) {
+			/* this character and the rest do not fit: cut here */
+			fwrite(s, 1, i, out);
+			if (color)
+				fputs("\x1b[0m", out);
+			fputs("\xe2\x80\xa6\n", out);
+			return;
+		}
+		cols += w;
+		i += n;
+	}
+	fwrite(s, 1, len, out);
+	fputc('\n', out);
 }
 
 void report_table(FILE *out, const struct scan_result *s, const struct table_opts *o)
@@ -199,38 +238,50 @@ void report_table(FILE *out, const struct scan_result *s, const struct table_opt
 			w[c] -= give;
 			total -= give;
 		}
+		/* still too wide: cut the flexible columns down to a few characters */
+		for (size_t k = 0; total > want && k < OWL_ARRAY_SIZE(flexible); k++) {
+			int c = flexible[k];
+			if (!show[c] || w[c] <= 4)
+				continue;
+			size_t give = OWL_MIN(w[c] - 4, total - want);
+			w[c] -= give;
+			total -= give;
+		}
 	}
 	int lastc = C__N - 1;
 	while (lastc > 0 && !show[lastc])
 		lastc--;
 
+	struct owl_buf line;
+	owl_buf_init(&line);
 	for (int c = 0; c < C__N; c++) {
 		if (!show[c])
 			continue;
 		if (o->color)
-			fputs("\x1b[1m", out);
-		put_cell(out, headers[c], strlen(headers[c]), w[c], c == lastc);
+			owl_buf_puts(&line, "\x1b[1m");
+		put_cell(&line, headers[c], strlen(headers[c]), w[c], c == lastc);
 		if (o->color)
-			fputs("\x1b[0m", out);
+			owl_buf_puts(&line, "\x1b[0m");
 		if (c != lastc)
-			fputc(' ', out);
+			owl_buf_putc(&line, ' ');
 	}
-	fputc('\n', out);
+	emit_line(out, &line, o->width, o->color);
 	for (size_t i = 0; i < n; i++) {
 		const struct owl_record *rec = &s->recs[i];
+		owl_buf_reset(&line);
 		for (int c = 0; c < C__N; c++) {
 			if (!show[c])
 				continue;
 			bool col = o->color && c == C_SEV && rec->nfindings;
 			if (col)
-				fputs(sev_color(rec->severity), out);
-			put_cell(out, rows[i].cell[c], rows[i].width[c], w[c], c == lastc);
+				owl_buf_puts(&line, sev_color(rec->severity));
+			put_cell(&line, rows[i].cell[c], rows[i].width[c], w[c], c == lastc);
 			if (col)
-				fputs("\x1b[0m", out);
+				owl_buf_puts(&line, "\x1b[0m");
 			if (c != lastc)
-				fputc(' ', out);
+				owl_buf_putc(&line, ' ');
 		}
-		fputc('\n', out);
+		emit_line(out, &line, o->width, o->color);
 		/* reasons under the row, most severe first */
 		for (int sev = OWL_SEV_CRITICAL; sev >= OWL_SEV_INFO; sev--) {
 			for (uint32_t k = 0; k < rec->nfindings; k++) {
@@ -238,20 +289,18 @@ void report_table(FILE *out, const struct scan_result *s, const struct table_opt
 				if (f->severity != sev)
 					continue;
 				char reason[OWL_REASON_MAX * 4 + 64];
-				char line[sizeof(reason) + 64];
 				owl_escape_to(reason, sizeof(reason), f->reason, strlen(f->reason), OWL_ESC_TEXT);
-				snprintf(line, sizeof(line), "%s: %s", f->id, reason);
-				size_t lw = owl_display_width(line, strlen(line));
-				fputs("    \xe2\x94\x94 ", out);
+				owl_buf_reset(&line);
+				owl_buf_puts(&line, "    \xe2\x94\x94 ");
 				if (o->color)
-					fputs(sev_color(f->severity), out);
-				size_t avail = o->width > 6 ? (size_t)o->width - 6 : (size_t)-1;
-				put_cell(out, line, lw, OWL_MIN(lw, avail), true);
+					owl_buf_puts(&line, sev_color(f->severity));
+				owl_buf_printf(&line, "%s: %s", f->id, reason);
 				if (o->color)
-					fputs("\x1b[0m", out);
-				fputc('\n', out);
+					owl_buf_puts(&line, "\x1b[0m");
+				emit_line(out, &line, o->width, o->color);
 			}
 		}
 	}
+	owl_buf_free(&line);
 	free(rows);
 }
