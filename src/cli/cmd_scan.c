@@ -11,6 +11,7 @@
 #include "pipeline/scan.h"
 #include "render/escape.h"
 #include "render/report.h"
+#include "store/stage.h"
 
 static void scan_usage(FILE *out)
 {
@@ -30,6 +31,8 @@ static void scan_usage(FILE *out)
 		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"      --db FILE        baseline store (default " STORE_DEFAULT_PATH "; used when it\n"
+		"                       exists): adds documented / new-destination\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -45,7 +48,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_DB };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -54,6 +57,7 @@ static const struct option longopts[] = {
 	{"source", required_argument, NULL, OPT_SOURCE},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{"threads", required_argument, NULL, OPT_THREADS},
+	{"db", required_argument, NULL, OPT_DB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -153,6 +157,7 @@ static int scan_main(int argc, char **argv)
 				return cli_usage_error(&cmd_scan, "--threads: '%s' is not a number from 1 to 64", optarg);
 			o.threads = (int)v;
 			break;
+		case OPT_DB: o.db_path = optarg; break;
 		case ':':
 			return cli_usage_error(&cmd_scan, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -170,11 +175,17 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
+	if (rc < 0 && r.failed_stage && strcmp(r.failed_stage, "baseline") == 0) {
+		cli_baseline_store_error(o.db_path, rc);
+		scan_result_free(&r);
+		return OWL_EXIT_ERROR;
+	}
 	if (rc < 0) {
 		cli_err("scan failed: %s", strerror(-rc));
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
+	cli_catalogue_errors(r.store ? &r.store->cat : NULL);
 	warn_missing(&r);
 	uint64_t t_render = owl_mono_ns();
 

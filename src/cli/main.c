@@ -11,6 +11,7 @@
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
 	&cmd_changes,
+	&cmd_baseline,
 };
 
 void cli_err(const char *fmt, ...)

@@ -11,6 +11,7 @@
 #include "core/hashmap.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "store/stage.h"
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -185,5 +186,6 @@ void scan_result_free(struct scan_result *r)
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);
+	store_ctx_free(r->store);
 	memset(r, 0, sizeof(*r));
 }

@@ -1,4 +1,5 @@
 #include "pipeline/stages.h"
+#include "store/stage.h"
 
 #include "attribute/origin_stage.h"
 
@@ -10,5 +11,6 @@
  */
 const struct scan_stage scan_stages[] = {
 	{"origin", origin_stage},
+	{"baseline", baseline_stage_run},
 	{NULL, NULL},
 };

@@ -10,6 +10,7 @@
 #include "core/names.h"
 #include "judge/judge.h"
 #include "render/report_origin.h"
+#include "store/stage.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 {
@@ -213,6 +214,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	}
 
 	report_origin_fields(w, s, rec);
+	baseline_report_json(w, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {

@@ -1,0 +1,72 @@
+/* The "baseline" scan stage: for every outbound connection with an owner,
+ * the process identity (with the digest of its running image), then
+ *   - the baseline (when the store holds one): `documented` (info; an
+ *     allowance's note is the reason) or `new-destination` (low);
+ *   - the common-cause catalogue, only for a process the verify stage
+ *     found intact (package-owned, digest ok): `known-agent` (info).
+ * A benign match lowers the destination findings (port-unusual,
+ * metadata-service, high-volume, large-upload, repeated-attempts,
+ * beaconing, new-destination) to info; it never touches the findings
+ * about the process itself, and it is not made at all when the record
+ * carries an integrity finding (exe-modified, exe-deleted, exe-memfd,
+ * preload, name-mismatch, reverse-shell, ioc-match).
+ */
+#ifndef OWL_STORE_STAGE_H
+#define OWL_STORE_STAGE_H
+
+#include <stdbool.h>
+
+#include "judge/catalogue.h"
+#include "pipeline/scan.h"
+#include "render/jsonw.h"
+#include "store/baseline.h"
+#include "store/digest.h"
+
+enum bm_status {
+	BM_NOT_CHECKED = 0, /* not an outbound connection with an owner */
+	BM_NO_BASELINE,     /* identity known, but no baseline to compare with */
+	BM_DOCUMENTED,      /* covered by an entry */
+	BM_NEW,             /* a baseline exists and does not cover it */
+	BM_HELD_BACK,       /* an entry covers it, but an integrity finding forbids trust */
+};
+
+/* Behind owl_record.baseline. */
+struct baseline_match {
+	uint8_t status;                       /* enum bm_status */
+	const struct baseline_entry *entry;   /* BM_DOCUMENTED / BM_HELD_BACK */
+	const struct cat_entry *agent;        /* known-agent entry, or NULL */
+	bool verified;                        /* the verify stage vouched for the image */
+	/* the identity as recorded by `baseline learn` */
+	char digest[DIGEST_HEX_MAX];          /* "" when it could not be read */
+	char package[BL_PKG_MAX];
+	char user[OWL_USER_MAX];
+	char unit[OWL_UNIT_MAX];
+};
+
+/* Behind scan_result.store. */
+struct store_ctx {
+	struct store *db;                     /* NULL when no database */
+	struct baseline_set set;
+	struct catalogue cat;
+	struct digest_cache digests;
+	struct baseline_match *m;             /* one per record, before the view filter */
+	size_t nm;
+};
+
+/* The stage (scan_stages[]). */
+int baseline_stage_run(const struct scan_opts *o, struct scan_result *r);
+
+/* Frees ctx and everything behind it (NULL is fine). */
+void store_ctx_free(struct store_ctx *ctx);
+
+/* The JSON fields of a record: "baseline": {...} and "known_agent": {...}
+ * inside the open "owl" object (nothing when the stage did not run). */
+void baseline_report_json(struct jsonw *w, const struct owl_record *rec);
+
+/* Does the stage consider this record (outbound, an owner, a remote end)? */
+bool baseline_candidate(const struct owl_record *rec);
+
+/* The transport name of a record as stored ("tcp", "udp", "raw"). */
+const char *baseline_transport(const struct owl_record *rec);
+
+#endif
