@@ -9,6 +9,7 @@
 #include "core/hashmap.h"
 #include "core/util.h"
 #include "judge/judge.h"
+#include "verify/verify.h"
 
 /* a file written within this much after the package's unpack is the unpack */
 #define PKG_SLACK_NS (600ull * 1000000000ull)
@@ -183,9 +184,22 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 		struct proc_timeline *tl = &oi->timeline;
 		tl->start_ns = p->start_time_ns;
 		timeline_exe(proc_root, p->pid, p->exe, tl);
-		if (tl->package[0] && !tl->package_installed_ns)
-			timeline_package_time(c->have_changes ? &c->changes : NULL, NULL, tl->package,
-					      &tl->package_installed_ns, &tl->package_time_source);
+		/* the owning package, from the verify stage (which runs first) */
+		const struct verify_info *vi = p->verify;
+		if (vi && vi->owner == VERIFY_OWNER_PACKAGE) {
+			tl->package_known = true;
+			owl_strlcpy(tl->package, vi->pkg.name, sizeof(tl->package));
+			owl_strlcpy(tl->package_version, vi->pkg.version, sizeof(tl->package_version));
+			/* the log's last install/upgrade, else the file list's mtime */
+			if (timeline_package_time(c->have_changes ? &c->changes : NULL, NULL, tl->package,
+						  &tl->package_installed_ns, &tl->package_time_source) < 0 &&
+			    vi->pkg.installed_ns) {
+				tl->package_installed_ns = vi->pkg.installed_ns;
+				tl->package_time_source = "dpkg info .list mtime";
+			}
+		} else if (vi && vi->owner == VERIFY_OWNER_NONE) {
+			tl->package_known = true;
+		}
 		p->origin = oi;
 	}
 	free(self);

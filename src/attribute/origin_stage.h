@@ -24,7 +24,6 @@ struct origin_ctx {
 	int changes_err;               /* -errno when they could not be collected */
 	uint64_t window_ns;
 	uint64_t now_ns;
-	bool have_store;               /* connection first-seen times came from the store */
 };
 
 /* Processes that exited but were seen by a tracer: called once per scan

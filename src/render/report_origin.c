@@ -7,6 +7,7 @@
 #include "attribute/origin_stage.h"
 #include "core/addr.h"
 #include "core/util.h"
+#include "store/stage.h"
 #include "timeline/changes.h"
 
 #define CHANGES_IN_JSON 20
@@ -130,8 +131,15 @@ void report_origin_fields(struct jsonw *w, const struct scan_result *s, const st
 			jsonw_str(w, "installed_source", tl->package_time_source);
 		jsonw_obj_close(w);
 	}
-	if (!c || !c->have_store)
+	/* the store's first sighting of this (process identity, destination) */
+	const struct baseline_match *bm = rec->baseline;
+	if (bm && bm->entry && bm->entry->first_seen > 0) {
+		time_field(w, "connection_first_seen", (uint64_t)bm->entry->first_seen * 1000000000ull);
+		jsonw_str(w, "connection_first_seen_source", 
+			  bm->entry->kind == BASELINE_LEARNED ? "baseline learned" : "baseline allowed");
+	} else {
 		jsonw_str(w, "connection_first_seen", "not recorded");
+	}
 	if (c && c->have_changes && tl->start_ns) {
 		size_t a, b;
 		changes_range(&c->changes, tl->start_ns, c->window_ns, &a, &b);
