@@ -39,12 +39,12 @@ struct origin_case {
 	int nsshd;
 };
 
-static const struct hop INIT = {1, "systemd", "/usr/lib/systemd/systemd", "/sbin/init", 0, NONE, NONE, 0, "init.scope", "", false, 1};
-static const struct hop SSHD = {700, "sshd", "/usr/sbin/sshd", "sshd: /usr/sbin/sshd -D [listener]", 0, NONE, NONE, 0, "ssh.service", "", false, 1};
-static const struct hop SSHD_PRIV = {4000, "sshd", "/usr/sbin/sshd", "sshd: alice [priv]", 0, 1000, 3, 0, "session-3.scope", "", true, 1};
-static const struct hop SSHD_USER = {4010, "sshd", "/usr/sbin/sshd", "sshd: alice@pts/0", 0, 1000, 3, 1000, "session-3.scope", "", true, 1};
-static const struct hop CROND = {600, "cron", "/usr/sbin/cron", "/usr/sbin/cron", 0, NONE, NONE, 0, "cron.service", "", false, 1};
-static const struct hop CRONCHILD = {5000, "cron", "/usr/sbin/cron", "/usr/sbin/CRON", 0, 1000, 9, 0, "cron.service", "", false, 1};
+#define INIT {1, "systemd", "/usr/lib/systemd/systemd", "/sbin/init", 0, NONE, NONE, 0, "init.scope", "", false, 1}
+#define SSHD {700, "sshd", "/usr/sbin/sshd", "sshd: /usr/sbin/sshd -D [listener]", 0, NONE, NONE, 0, "ssh.service", "", false, 1}
+#define SSHD_PRIV {4000, "sshd", "/usr/sbin/sshd", "sshd: alice [priv]", 0, 1000, 3, 0, "session-3.scope", "", true, 1}
+#define SSHD_USER {4010, "sshd", "/usr/sbin/sshd", "sshd: alice@pts/0", 0, 1000, 3, 1000, "session-3.scope", "", true, 1}
+#define CROND {600, "cron", "/usr/sbin/cron", "/usr/sbin/cron", 0, NONE, NONE, 0, "cron.service", "", false, 1}
+#define CRONCHILD {5000, "cron", "/usr/sbin/cron", "/usr/sbin/CRON", 0, 1000, 9, 0, "cron.service", "", false, 1}
 
 static const struct origin_case cases[] = {
 	{"interactive shell on a pty",
@@ -210,9 +210,9 @@ struct up_case {
 	const char *reason_has;
 };
 
-static const struct hop NGINX_W = {800, "nginx", "/usr/sbin/nginx", "nginx: worker process", 0, NONE, NONE, 33, "nginx.service", "", false, 1};
-static const struct hop NGINX_M = {799, "nginx", "/usr/sbin/nginx", "nginx: master process", 0, NONE, NONE, 0, "nginx.service", "", false, 1};
-static const struct hop FPM = {810, "php-fpm8.2", "/usr/sbin/php-fpm8.2", "php-fpm: pool www", 0, NONE, NONE, 33, "php8.2-fpm.service", "", false, 1};
+#define NGINX_W {800, "nginx", "/usr/sbin/nginx", "nginx: worker process", 0, NONE, NONE, 33, "nginx.service", "", false, 1}
+#define NGINX_M {799, "nginx", "/usr/sbin/nginx", "nginx: master process", 0, NONE, NONE, 0, "nginx.service", "", false, 1}
+#define FPM {810, "php-fpm8.2", "/usr/sbin/php-fpm8.2", "php-fpm: pool www", 0, NONE, NONE, 33, "php8.2-fpm.service", "", false, 1}
 
 static const struct up_case up_cases[] = {
 	{"web shell: nginx -> sh", {{900, "sh", "/usr/bin/dash", "sh", 0, NONE, NONE, 33, "nginx.service", "", false, 1}, NGINX_W, NGINX_M, INIT},
