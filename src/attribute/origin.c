@@ -469,9 +469,13 @@ enum owl_severity origin_unexpected_parent(const struct anc_proc *self, const st
 			bool by_name = origin_is_net_service(h);
 			bool by_socket = !by_name && listens && listens(h->pid, ud);
 			if (by_name || by_socket) {
+				/* a listener not known by name is less certain to face the
+				 * network for strangers (a CI server, a webhook receiver) */
+				if (by_socket)
+					sev = sev == OWL_SEV_HIGH ? OWL_SEV_MEDIUM : OWL_SEV_LOW;
 				snprintf(reason, reasonsz, "%s %s (pid %d) descends from %s %s (pid %d)%s",
-					 sev == OWL_SEV_HIGH ? (origin_is_shell(suspect) ? "shell" : "network tool")
-							     : "interpreter",
+					 origin_is_shell(suspect) ? "shell"
+					 : origin_is_network_tool(suspect) ? "network tool" : "interpreter",
 					 suspect->comm, (int)suspect->pid,
 					 by_name ? "network-facing service" : "a process listening on TCP,", h->comm,
 					 (int)h->pid, suspect == self ? "" : ", which started this process");

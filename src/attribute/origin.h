@@ -86,8 +86,8 @@ typedef bool (*origin_listens_fn)(pid_t pid, void *ud);
  *     session boundary (sshd, login, cron, atd, a container boundary, pid 1)
  *     is a network-facing service: known by name (web servers, PHP-FPM,
  *     application servers, databases, mail servers) or seen holding a
- *     listening TCP socket.  high for shells and network tools, medium for
- *     interpreters.
+ *     listening TCP socket.  By name: high for shells and network tools,
+ *     medium for interpreters; by socket only: one level lower.
  *  2. a parent that should never spawn another program (databases, caches,
  *     DNS and time daemons) has a child running a different executable:
  *     medium (high when the child is a shell or network tool).

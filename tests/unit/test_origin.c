@@ -224,7 +224,7 @@ static const struct up_case up_cases[] = {
 	 0, OWL_SEV_MEDIUM, "interpreter python3"},
 	{"shell under an unnamed listener", {{903, "sh", "/usr/bin/dash", "sh", 0, NONE, NONE, 0, "", "", false, 1},
 	  {880, "python3", "/usr/bin/python3.11", "python3 -m http.server", 0, NONE, NONE, 0, "", "", false, 1}, INIT},
-	 880, OWL_SEV_HIGH, "a process listening on TCP"},
+	 880, OWL_SEV_MEDIUM, "a process listening on TCP"},
 	{"same, but nothing listens", {{903, "sh", "/usr/bin/dash", "sh", 0, NONE, NONE, 0, "", "", false, 1},
 	  {880, "python3", "/usr/bin/python3.11", "python3 -m http.server", 0, NONE, NONE, 0, "", "", false, 1}, INIT},
 	 0, OWL_SEV_NONE, ""},
