@@ -309,7 +309,7 @@ void origin_classify(const struct anc_proc *self, const struct anc_proc *const *
 				fmt(oi, "ancestor %s (pid %d) has controlling terminal %s", h->comm, (int)h->pid, oi->tty);
 			oi->decided_by = h->pid;
 			/* keep looking for the sshd of this session, and the scope */
-			for (size_t j = i; j <= n; j++) {
+			for (size_t j = 0; j <= n; j++) {
 				const struct anc_proc *s = j == 0 ? self : chain[j - 1];
 				if (is_sshd(s) && oi->nsshd < ORIGIN_SSHD_MAX)
 					oi->sshd_pids[oi->nsshd++] = s->pid;
@@ -323,7 +323,7 @@ void origin_classify(const struct anc_proc *self, const struct anc_proc *const *
 			set_user(oi, h, self);
 			fmt(oi, "ssh session: ancestor pid %d is '%s'", (int)h->pid, h->args0[0] ? h->args0 : h->comm);
 			oi->decided_by = h->pid;
-			for (size_t j = i; j <= n && oi->nsshd < ORIGIN_SSHD_MAX; j++) {
+			for (size_t j = 0; j <= n && oi->nsshd < ORIGIN_SSHD_MAX; j++) {
 				const struct anc_proc *s = j == 0 ? self : chain[j - 1];
 				if (is_sshd(s))
 					oi->sshd_pids[oi->nsshd++] = s->pid;

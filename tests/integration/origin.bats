@@ -73,6 +73,49 @@ record_to() {
 	[ "$(jq -r '[.owl.findings[] | select(.id == "unexpected-parent")] | length' <<<"$rec")" = 0 ]
 }
 
+@test "a command run over ssh is user, with the ssh client's address" {
+	# sshd from Debian's package, unpacked (not installed) into the test dir;
+	# its privsep user exists only in a private mount namespace
+	(cd "$tmpd" && apt-get download openssh-server >/dev/null 2>&1) || skip "cannot download openssh-server"
+	dpkg-deb -x "$tmpd"/openssh-server_*.deb "$tmpd/root"
+	sshd="$tmpd/root/usr/sbin/sshd"
+	ssh-keygen -q -t ed25519 -f "$tmpd/hostkey" -N ''
+	ssh-keygen -q -t ed25519 -f "$tmpd/id" -N ''
+	cp "$tmpd/id.pub" "$tmpd/authorized_keys"
+	{ cat /etc/passwd; echo 'sshd:x:65534:65534:owl test privsep:/run/sshd:/usr/sbin/nologin'; } >"$tmpd/passwd"
+	ip netns exec owlo-s unshare -m sh -c "mount --bind $tmpd/passwd /etc/passwd && mount -t tmpfs tmpfs /run &&
+		mkdir -m 0755 /run/sshd && exec $sshd -D -e -f /dev/null -o ListenAddress=192.0.2.66 -o Port=2222 \
+		-o HostKey=$tmpd/hostkey -o AuthorizedKeysFile=$tmpd/authorized_keys -o StrictModes=no -o PidFile=none" \
+		>"$tmpd/sshd.log" 2>&1 &
+	_owl_pids+=("$!")
+	for _ in $(seq 100); do grep -q 'Server listening' "$tmpd/sshd.log" && break; sleep 0.05; done
+	grep -q 'Server listening' "$tmpd/sshd.log"
+	sockprog owlo-c tcp-listen 192.0.2.65 9002
+	ip netns exec owlo-c ssh -i "$tmpd/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o BatchMode=yes -p 2222 root@192.0.2.66 \
+		'exec 3<>/dev/tcp/192.0.2.65/9002; echo ready $$; sleep 300 3>&-' >"$tmpd/ssh.out" 2>/dev/null &
+	_owl_pids+=("$!")
+	for _ in $(seq 100); do grep -q '^ready' "$tmpd/ssh.out" && break; sleep 0.05; done
+	remote=$(sed -n 's/^ready //p' "$tmpd/ssh.out")
+	[ -n "$remote" ]
+	_owl_pids+=("$remote")
+	sleep 0.2
+	"$OWL" scan --all --json --fail-on critical >"$out"
+	rec=$(jq -c 'select(.destination.ip == "192.0.2.65" and .destination.port == 9002 and .network.direction == "egress")' "$out")
+	[ -n "$rec" ]
+	echo "$rec" | jq -c '{p: .process, o: .owl.origin, e: .owl.origin_evidence, s: .owl.session, a: .owl.ancestry}' >&2
+	[ "$(jq -r .owl.origin <<<"$rec")" = user ]
+	[[ "$(jq -r .owl.origin_evidence <<<"$rec")" == "ssh session: ancestor pid "*" is 'sshd: root@notty'" ]]
+	[ "$(jq -r .owl.session.user.name <<<"$rec")" = root ]
+	# the client's end of the ssh connection, as the client side sees it
+	cport=$(jq -r 'select(.destination.ip == "192.0.2.66" and .destination.port == 2222 and .network.direction == "egress") | .source.port' "$out")
+	[ -n "$cport" ]
+	[ "$(jq -r .owl.session.client.ip <<<"$rec")" = 192.0.2.65 ]
+	[ "$(jq -r .owl.session.client.port <<<"$rec")" = "$cport" ]
+	# sshd -> shell is the ordinary case: no finding
+	[ "$(jq -r '[.owl.findings[] | select(.id == "unexpected-parent")] | length' <<<"$rec")" = 0 ]
+}
+
 @test "a process in a service's cgroup (name=systemd hierarchy) is service" {
 	[ -d "$CG" ] || skip "no name=systemd cgroup hierarchy mounted"
 	grep -q ':name=systemd:' /proc/self/cgroup || skip "no name=systemd line in /proc/self/cgroup"
