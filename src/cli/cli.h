@@ -29,6 +29,9 @@ int cli_term_width(void);
 /* Colour on stdout: a tty and NO_COLOR unset. */
 bool cli_use_color(void);
 
+/* Is this subcommand built in? */
+bool cli_have_command(const char *name);
+
 extern const struct owl_command cmd_scan;
 extern const struct owl_command cmd_changes;
 extern const struct owl_command cmd_baseline;
@@ -38,5 +41,6 @@ struct catalogue;
  * default) and print the catalogue's file:line errors (NULL is fine). */
 void cli_baseline_store_error(const char *path, int err);
 void cli_catalogue_errors(const struct catalogue *c);
+extern const struct owl_command cmd_explain;
 
 #endif

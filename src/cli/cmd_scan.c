@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/endpoint_cli.h"
 #include "collect/procnet.h"
 #include "core/names.h"
 #include "judge/judge.h"
@@ -18,6 +19,8 @@ static void scan_usage(FILE *out)
 	fprintf(out,
 		"usage: owl scan [--all] [--json] [--netns all|NAME] [--source auto|diag|proc]\n"
 		"                [--fail-on SEV] [--threads N] [--verbose]\n"
+		"                [--intel FILE]... [--intel-dir DIR] [--geoip FILE.mmdb]...\n"
+		"                [--resolve] [--limit NAME=VALUE]...\n"
 		"\n"
 		"List the outbound connections of every network namespace to non-loopback\n"
 		"destinations, with the process behind each, most suspicious first.\n"
@@ -34,6 +37,20 @@ static void scan_usage(FILE *out)
 		"      --db FILE        baseline store (default " STORE_DEFAULT_PATH "; used when it\n"
 		"                       exists): adds documented / new-destination\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
+		"      --intel FILE     a threat-intel list (one address or CIDR a line, '#'\n"
+		"                       comments; FireHOL .netset and Tor exit lists load);\n"
+		"                       repeatable.  Every *.list in the intel directory loads too\n"
+		"      --intel-dir DIR  where the *.list files are (default /etc/owl/intel.d;\n"
+		"                       '' for none)\n"
+		"      --geoip FILE     a MaxMind/DB-IP MMDB database (country, city or ASN);\n"
+		"                       repeatable.  Without one, the country comes from Tor's\n"
+		"                       /usr/share/tor/geoip{,6} when tor-geoipdb is installed\n"
+		"      --resolve        reverse DNS of remote addresses, in parallel, within one\n"
+		"                       time budget for the whole scan (limit resolve-ms)\n"
+		"      --limit N=V      a threshold: high-volume=100 (connections from one process\n"
+		"                       to one endpoint), large-upload=8M and upload-ratio=10\n"
+		"                       (bytes sent, and sent/received), attempts=3 (SYN-SENT\n"
+		"                       sockets to one endpoint), resolve-ms=2000\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Run as root to see every namespace and every process.\n");
@@ -48,7 +65,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_DB };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -60,6 +77,11 @@ static const struct option longopts[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
+	{"intel", required_argument, NULL, OPT_INTEL},
+	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
+	{"geoip", required_argument, NULL, OPT_GEOIP},
+	{"resolve", no_argument, NULL, OPT_RESOLVE},
+	{"limit", required_argument, NULL, OPT_LIMIT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -122,6 +144,8 @@ static void warn_missing(const struct scan_result *r)
 static int scan_main(int argc, char **argv)
 {
 	struct scan_opts o = {.collect = {.with_info = true}};
+	struct endpoint_cli ep;
+	endpoint_cli_init(&ep, argc);
 	bool json = false, verbose = false;
 	int fail_on = OWL_SEV_HIGH;
 	int c;
@@ -158,6 +182,15 @@ static int scan_main(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case OPT_DB: o.db_path = optarg; break;
+		case OPT_INTEL:
+		case OPT_INTEL_DIR:
+		case OPT_GEOIP:
+		case OPT_RESOLVE:
+		case OPT_LIMIT:
+			if (endpoint_cli_option(&ep, &cmd_scan, c == OPT_INTEL ? 'i' : c == OPT_INTEL_DIR ? 'd'
+							   : c == OPT_GEOIP ? 'g' : c == OPT_RESOLVE ? 'r' : 'l', optarg) < 0)
+				return OWL_EXIT_ERROR;
+			break;
 		case ':':
 			return cli_usage_error(&cmd_scan, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -167,6 +200,7 @@ static int scan_main(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(&cmd_scan, "unexpected argument '%s'", argv[optind]);
 
+	endpoint_cli_apply(&ep, &o);
 	struct scan_result r;
 	int rc = scan_run(&o, &r);
 	if (rc == -ENOENT && o.collect.netns) {
@@ -178,6 +212,12 @@ static int scan_main(int argc, char **argv)
 	if (rc < 0 && r.failed_stage && strcmp(r.failed_stage, "baseline") == 0) {
 		cli_baseline_store_error(o.db_path, rc);
 		scan_result_free(&r);
+		endpoint_cli_free(&ep);
+		return OWL_EXIT_ERROR;
+	}
+	if (rc < 0 && endpoint_cli_failed(&r)) {
+		scan_result_free(&r);
+		endpoint_cli_free(&ep);
 		return OWL_EXIT_ERROR;
 	}
 	if (rc < 0) {
@@ -187,6 +227,7 @@ static int scan_main(int argc, char **argv)
 	}
 	cli_catalogue_errors(r.store ? &r.store->cat : NULL);
 	warn_missing(&r);
+	endpoint_cli_warnings(&r, verbose);
 	uint64_t t_render = owl_mono_ns();
 
 	static char obuf[1 << 16];
@@ -218,5 +259,6 @@ static int scan_main(int argc, char **argv)
 		status = OWL_EXIT_ERROR;
 	}
 	scan_result_free(&r);
+	endpoint_cli_free(&ep);
 	return status;
 }

@@ -12,7 +12,16 @@ static const struct owl_command *const commands[] = {
 	&cmd_scan,
 	&cmd_changes,
 	&cmd_baseline,
+	&cmd_explain,
 };
+
+bool cli_have_command(const char *name)
+{
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return true;
+	return false;
+}
 
 void cli_err(const char *fmt, ...)
 {

@@ -9,6 +9,7 @@
 #include "attribute/procinfo.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
+#include "endpoint/endpoint.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
 #include "store/stage.h"
@@ -187,5 +188,6 @@ void scan_result_free(struct scan_result *r)
 	free(r->procs);
 	free(r->pidpool);
 	store_ctx_free(r->store);
+	endpoint_ctx_free(r->endpoint);
 	memset(r, 0, sizeof(*r));
 }

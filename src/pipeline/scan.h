@@ -22,6 +22,11 @@ struct scan_opts {
 	const char *db_path;     /* --db FILE */
 	const char *geoip;       /* --geoip FILE */
 	bool resolve;            /* --resolve */
+	/* endpoint stage (issue 4) */
+	const char *intel_dir;   /* --intel-dir DIR: NULL = /etc/owl/intel.d, "" = none */
+	const char *const *geoips; /* --geoip FILE... (geoip is the first of them) */
+	size_t ngeoip;
+	const struct endpoint_limits *endpoint_limits; /* --limit NAME=VALUE; NULL = defaults */
 };
 
 struct scan_result;

@@ -3,6 +3,8 @@
 
 #include "attribute/origin_stage.h"
 
+#include "endpoint/endpoint.h"
+
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
  *   endpoint (src/endpoint/, issue 4)  scope, intel, ports, volume
@@ -10,6 +12,7 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"endpoint", endpoint_stage_run},
 	{"origin", origin_stage},
 	{"baseline", baseline_stage_run},
 	{NULL, NULL},

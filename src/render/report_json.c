@@ -8,6 +8,7 @@
 #include "attribute/users.h"
 #include "core/addr.h"
 #include "core/names.h"
+#include "endpoint/endpoint_json.h"
 #include "judge/judge.h"
 #include "render/report_origin.h"
 #include "store/stage.h"
@@ -51,13 +52,15 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	}
 }
 
-static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port)
+static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr *a, uint16_t port, bool with_port,
+			 const struct owl_record *rec)
 {
 	char ip[OWL_ADDRSTR_MAX];
 	jsonw_obj_open(w, key);
 	jsonw_str(w, "ip", owl_addr_str(a, ip));
 	if (with_port)
 		jsonw_u64(w, "port", port);
+	endpoint_json_end(w, rec, key[0] == 'd');
 	jsonw_obj_close(w);
 }
 
@@ -101,10 +104,10 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_obj_close(w);
 
 	if (c->transport != OWL_TP_PACKET) {
-		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW);
+		endpoint_obj(w, "source", &c->laddr, c->lport, c->transport != OWL_TP_RAW, rec);
 		/* a listening or unconnected socket has no remote end */
 		if (!owl_addr_is_any(&c->raddr) || c->rport)
-			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW);
+			endpoint_obj(w, "destination", &c->raddr, c->rport, c->transport != OWL_TP_RAW, rec);
 	}
 
 	if (p) {
@@ -213,6 +216,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_obj_close(w);
 	}
 
+	endpoint_json_owl(w, rec);
 	report_origin_fields(w, s, rec);
 	baseline_report_json(w, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));

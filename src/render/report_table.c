@@ -6,18 +6,19 @@
 #include "attribute/users.h"
 #include "core/addr.h"
 #include "core/names.h"
+#include "endpoint/endpoint.h"
 #include "judge/judge.h"
 #include "render/escape.h"
 #include "render/report.h"
 
-enum { C_SEV, C_PROTO, C_STATE, C_LOCAL, C_ARROW, C_REMOTE, C_PROC, C_USER, C_UNIT, C_NETNS, C__N };
+enum { C_SEV, C_PROTO, C_STATE, C_LOCAL, C_ARROW, C_REMOTE, C_WHERE, C_PROC, C_USER, C_UNIT, C_NETNS, C__N };
 
-static const char *const headers[C__N] = {"SEV", "PROTO", "STATE", "LOCAL", "", "REMOTE",
+static const char *const headers[C__N] = {"SEV", "PROTO", "STATE", "LOCAL", "", "REMOTE", "WHERE",
 					    "PID/PROGRAM", "USER", "UNIT/CONTAINER", "NETNS"};
 /* columns that give up width when the terminal is narrow, in order */
-static const int flexible[] = {C_UNIT, C_NETNS, C_PROC, C_LOCAL, C_REMOTE, C_USER};
-static const size_t min_width[C__N] = {[C_LOCAL] = 12, [C_REMOTE] = 14, [C_PROC] = 12, [C_USER] = 6,
-				       [C_UNIT] = 8, [C_NETNS] = 6};
+static const int flexible[] = {C_UNIT, C_WHERE, C_NETNS, C_PROC, C_LOCAL, C_REMOTE, C_USER};
+static const size_t min_width[C__N] = {[C_LOCAL] = 12, [C_REMOTE] = 14, [C_WHERE] = 8, [C_PROC] = 12,
+				       [C_USER] = 6, [C_UNIT] = 8, [C_NETNS] = 6};
 
 #define CELL_MAX 512
 
@@ -91,6 +92,7 @@ static void fill_row(struct row *r, const struct scan_result *s, const struct ow
 	snprintf(r->cell[C_ARROW], CELL_MAX, "%s",
 		 c->direction == OWL_DIR_INGRESS ? "\xe2\x86\x90" : c->direction == OWL_DIR_EGRESS ? "\xe2\x86\x92" : " ");
 	report_endpoint(c, true, r->cell[C_REMOTE], CELL_MAX);
+	endpoint_where(rec, r->cell[C_WHERE], CELL_MAX);
 	if (p) {
 		char lbl[300];
 		report_proc_label(p, lbl, sizeof(lbl));
@@ -212,6 +214,7 @@ void report_table(FILE *out, const struct scan_result *s, const struct table_opt
 	}
 	show[C_NETNS] = false;
 	show[C_UNIT] = false;
+	show[C_WHERE] = false;
 	for (size_t i = 0; i < n; i++) {
 		fill_row(&rows[i], s, &s->recs[i]);
 		for (int c = 0; c < C__N; c++)
@@ -221,6 +224,8 @@ void report_table(FILE *out, const struct scan_result *s, const struct table_opt
 			show[C_NETNS] = true;
 		if (rows[i].cell[C_UNIT][0])
 			show[C_UNIT] = true;
+		if (rows[i].cell[C_WHERE][0])
+			show[C_WHERE] = true;
 	}
 	w[C_ARROW] = 1;
 	/* shrink to the terminal */

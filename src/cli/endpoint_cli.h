@@ -1,0 +1,36 @@
+/* The endpoint stage's command-line options (--intel, --intel-dir, --geoip,
+ * --resolve, --limit), shared by scan and explain, and its messages. */
+#ifndef OWL_ENDPOINT_CLI_H
+#define OWL_ENDPOINT_CLI_H
+
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "endpoint/endpoint.h"
+#include "pipeline/scan.h"
+
+#define ENDPOINT_CLI_INTEL_MAX 64
+#define ENDPOINT_CLI_GEOIP_MAX 8
+
+struct endpoint_cli {
+	const char *intel[ENDPOINT_CLI_INTEL_MAX];
+	size_t nintel;
+	const char *geoip[ENDPOINT_CLI_GEOIP_MAX];
+	size_t ngeoip;
+	const char *intel_dir;
+	bool resolve;
+	struct endpoint_limits lim;
+};
+
+void endpoint_cli_init(struct endpoint_cli *e, int argc);
+/* opt: 'i' --intel, 'd' --intel-dir, 'g' --geoip, 'r' --resolve, 'l' --limit.
+ * Prints the usage error itself; returns 0 or -1. */
+int endpoint_cli_option(struct endpoint_cli *e, const struct owl_command *cmd, int opt, const char *arg);
+void endpoint_cli_apply(struct endpoint_cli *e, struct scan_opts *o);
+/* When the scan failed in the endpoint stage: print why, return true. */
+bool endpoint_cli_failed(const struct scan_result *r);
+/* Bad intel lines (file:line), unreadable directory lists, resolver budget. */
+void endpoint_cli_warnings(const struct scan_result *r, bool verbose);
+void endpoint_cli_free(struct endpoint_cli *e);
+
+#endif
