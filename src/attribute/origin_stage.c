@@ -124,6 +124,50 @@ static uint64_t oldest_start(const struct scan_result *r)
 	return t;
 }
 
+/* ancestry, origin, session, unexpected-parent and timeline of one process */
+static void fill_one(struct origin_ctx *c, const char *proc_root, const struct scan_result *r,
+		     const struct owl_proc *p, struct origin_info *oi, struct anc_proc *self, struct listen_set *ls,
+		     const struct owl_u64map *ingress)
+{
+	struct origin_env env = {.root = NULL};
+	ancestry_from_proc(p, self);
+	/* the chain reads the cache's copy, so reparenting notes stick */
+	const struct anc_proc *cached = p->gone ? NULL : ancestry_seed(c->anc, self);
+	const struct anc_proc *me = cached && cached->start_ns == self->start_ns ? cached : self;
+	oi->nchain = ancestry_chain(c->anc, me, oi->chain, ANC_MAX_HOPS, &oi->chain_truncated);
+	origin_classify(me, oi->chain, oi->nchain, &env, oi);
+	oi->unexpected_sev = (uint8_t)origin_unexpected_parent(me, oi->chain, oi->nchain, listens, ls,
+							       oi->unexpected_reason, sizeof(oi->unexpected_reason));
+	/* the ssh client's address: the session's sshd holds the socket */
+	for (size_t k = 0; k < oi->nsshd && !oi->has_ssh_peer; k++) {
+		uint32_t idx;
+		if (owl_u64map_get(ingress, (uint64_t)oi->sshd_pids[k] + 1, &idx)) {
+			oi->has_ssh_peer = true;
+			oi->ssh_peer = r->recs[idx].conn.raddr;
+			oi->ssh_peer_port = r->recs[idx].conn.rport;
+		}
+	}
+	struct proc_timeline *tl = &oi->timeline;
+	tl->start_ns = p->start_time_ns;
+	timeline_exe(proc_root, p->pid, p->exe, tl);
+	/* the owning package, from the verify stage (which runs first) */
+	const struct verify_info *vi = p->verify;
+	if (vi && vi->owner == VERIFY_OWNER_PACKAGE) {
+		tl->package_known = true;
+		owl_strlcpy(tl->package, vi->pkg.name, sizeof(tl->package));
+		owl_strlcpy(tl->package_version, vi->pkg.version, sizeof(tl->package_version));
+		/* the log's last install/upgrade, else the file list's mtime */
+		if (timeline_package_time(c->have_changes ? &c->changes : NULL, NULL, tl->package,
+					  &tl->package_installed_ns, &tl->package_time_source) < 0 &&
+		    vi->pkg.installed_ns) {
+			tl->package_installed_ns = vi->pkg.installed_ns;
+			tl->package_time_source = "dpkg info .list mtime";
+		}
+	} else if (vi && vi->owner == VERIFY_OWNER_NONE) {
+		tl->package_known = true;
+	}
+}
+
 int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *r)
 {
 	c->now_ns = r->time_ns ? r->time_ns : owl_now_ns();
@@ -154,53 +198,14 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 	if (rc < 0)
 		goto out;
 
-	struct origin_env env = {.root = NULL};
 	struct anc_proc *self = malloc(sizeof(*self));
 	if (!self) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < r->nprocs; i++) {
-		struct owl_proc *p = &r->procs[i];
-		struct origin_info *oi = &c->infos[i];
-		ancestry_from_proc(p, self);
-		/* the chain reads the cache's copy, so reparenting notes stick */
-		const struct anc_proc *cached = p->gone ? NULL : ancestry_seed(c->anc, self);
-		const struct anc_proc *me = cached && cached->start_ns == self->start_ns ? cached : self;
-		oi->nchain = ancestry_chain(c->anc, me, oi->chain, ANC_MAX_HOPS, &oi->chain_truncated);
-		origin_classify(me, oi->chain, oi->nchain, &env, oi);
-		oi->unexpected_sev = (uint8_t)origin_unexpected_parent(me, oi->chain, oi->nchain, listens, &ls,
-								       oi->unexpected_reason,
-								       sizeof(oi->unexpected_reason));
-		/* the ssh client's address: the session's sshd holds the socket */
-		for (size_t k = 0; k < oi->nsshd && !oi->has_ssh_peer; k++) {
-			uint32_t idx;
-			if (owl_u64map_get(&ingress, (uint64_t)oi->sshd_pids[k] + 1, &idx)) {
-				oi->has_ssh_peer = true;
-				oi->ssh_peer = r->recs[idx].conn.raddr;
-				oi->ssh_peer_port = r->recs[idx].conn.rport;
-			}
-		}
-		struct proc_timeline *tl = &oi->timeline;
-		tl->start_ns = p->start_time_ns;
-		timeline_exe(proc_root, p->pid, p->exe, tl);
-		/* the owning package, from the verify stage (which runs first) */
-		const struct verify_info *vi = p->verify;
-		if (vi && vi->owner == VERIFY_OWNER_PACKAGE) {
-			tl->package_known = true;
-			owl_strlcpy(tl->package, vi->pkg.name, sizeof(tl->package));
-			owl_strlcpy(tl->package_version, vi->pkg.version, sizeof(tl->package_version));
-			/* the log's last install/upgrade, else the file list's mtime */
-			if (timeline_package_time(c->have_changes ? &c->changes : NULL, NULL, tl->package,
-						  &tl->package_installed_ns, &tl->package_time_source) < 0 &&
-			    vi->pkg.installed_ns) {
-				tl->package_installed_ns = vi->pkg.installed_ns;
-				tl->package_time_source = "dpkg info .list mtime";
-			}
-		} else if (vi && vi->owner == VERIFY_OWNER_NONE) {
-			tl->package_known = true;
-		}
-		p->origin = oi;
+		fill_one(c, proc_root, r, &r->procs[i], &c->infos[i], self, &ls, &ingress);
+		r->procs[i].origin = &c->infos[i];
 	}
 	free(self);
 
@@ -220,6 +225,29 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 out:
 	owl_u64map_free(&ls.pids);
 	owl_u64map_free(&ingress);
+	return rc;
+}
+
+int origin_compute(struct origin_ctx *c, const char *proc_root, const struct scan_result *r,
+		   const struct owl_proc *p, struct origin_info **ret)
+{
+	struct origin_info *oi = calloc(1, sizeof(*oi));
+	struct anc_proc *self = malloc(sizeof(*self));
+	struct listen_set ls;
+	struct owl_u64map ingress;
+	memset(&ls, 0, sizeof(ls));
+	memset(&ingress, 0, sizeof(ingress));
+	int rc = -ENOMEM;
+	if (oi && self && build_maps(r, &ls, &ingress) == 0) {
+		fill_one(c, proc_root ? proc_root : "/proc", r, p, oi, self, &ls, &ingress);
+		*ret = oi;
+		oi = NULL;
+		rc = 0;
+	}
+	owl_u64map_free(&ls.pids);
+	owl_u64map_free(&ingress);
+	free(self);
+	free(oi);
 	return rc;
 }
 

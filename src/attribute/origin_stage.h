@@ -40,6 +40,12 @@ int origin_stage(const struct scan_opts *o, struct scan_result *r);
  * cache themselves): fills r->procs[i].origin and adds findings. */
 int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *r);
 
+/* The same for one process that is not among r->procs (explain of a pid
+ * that holds no socket): *ret is new, free it with origin_info_free().
+ * Returns 0 or -ENOMEM. */
+int origin_compute(struct origin_ctx *c, const char *proc_root, const struct scan_result *r,
+		   const struct owl_proc *p, struct origin_info **ret);
+
 int origin_ctx_new(const char *proc_root, struct origin_ctx **ret);
 void origin_ctx_free(struct origin_ctx *c);
 

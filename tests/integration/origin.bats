@@ -71,6 +71,18 @@ record_to() {
 	[ "$(jq -r '[.owl.ancestry[] | select(.name == "script")] | length' <<<"$rec")" = 1 ]
 	# no web-shell finding for an ordinary shell
 	[ "$(jq -r '[.owl.findings[] | select(.id == "unexpected-parent")] | length' <<<"$rec")" = 0 ]
+	# explain: the tree, the origin with its session
+	run "$OWL" explain "$pid"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"HOW IT CAME TO RUN (parent chain)"* ]]
+	[[ "$output" == *"└─ $pid python3 (/usr/bin/python3"*"<- this process"* ]]
+	[[ "$output" == *"origin: user"* ]]
+	[[ "$output" == *"terminal: ${tty#/dev/}"* ]]
+	run "$OWL" explain "$pid" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .origin.origin <<<"$output")" = user ]
+	[ "$(jq -r .origin.tty <<<"$output")" = "${tty#/dev/}" ]
+	[ "$(jq -r '.ancestry.parents[0].pid' <<<"$output")" = "$ppid" ]
 }
 
 @test "a command run over ssh is user, with the ssh client's address" {
@@ -203,6 +215,10 @@ record_to() {
 	start=$(date -d "$(jq -r .owl.timeline.process_start <<<"$rec")" +%s)
 	[ "$start" -ge "$t" ]
 	[ "$(jq -r .owl.timeline.changes_before_start <<<"$rec")" -ge 1 ]
+	# explain lists the install among the changes before the start
+	run "$OWL" explain "$nc" --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -c ".changes_before_start.list[] | select(.kind == \"package-install\" and .subject == \"$PKG\")" <<<"$output" | wc -l)" -ge 1 ]
 
 	# and its removal is a change too
 	kill "$nc" 2>/dev/null || true
