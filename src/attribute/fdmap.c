@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,13 +53,26 @@ static int push_pair(struct work *w, uint64_t ino, uint32_t pid, int32_t fd)
 	return 0;
 }
 
+static bool pid_is_live(int procfd, uint32_t pid)
+{
+	char path[32], buf[512];
+	snprintf(path, sizeof(path), "%u/stat", pid);
+	ssize_t n = owl_read_fileat(procfd, path, buf, sizeof(buf));
+	if (n <= 0)
+		return false;
+	const char *close = strrchr(buf, ')');
+	return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X' && close[2] != 'x';
+}
+
 static void walk_pid(struct work *w, int procfd, uint32_t pid)
 {
 	char path[32];
 	snprintf(path, sizeof(path), "%u/fd", pid);
 	int dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		if (errno == EACCES || errno == EPERM)
+		/* EACCES also comes from a process that is exiting (its mm is
+		 * gone): only a live, non-zombie process counts as denied */
+		if ((errno == EACCES || errno == EPERM) && pid_is_live(procfd, pid))
 			w->denied++;
 		return; /* ENOENT: the process exited; normal */
 	}

@@ -34,6 +34,7 @@ static void scan_usage(FILE *out)
 		"      --fail-on SEV    exit 1 when a record reaches SEV: info, low, medium,\n"
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
+		"      --no-verify      skip package/digest verification of the processes\n"
 		"      --db FILE        baseline store (default " STORE_DEFAULT_PATH "; used when it\n"
 		"                       exists): adds documented / new-destination\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
@@ -65,7 +66,8 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP,
+       OPT_RESOLVE, OPT_LIMIT };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -76,6 +78,7 @@ static const struct option longopts[] = {
 	{"threads", required_argument, NULL, OPT_THREADS},
 	{"db", required_argument, NULL, OPT_DB},
 	{"verbose", no_argument, NULL, 'v'},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
 	{"intel", required_argument, NULL, OPT_INTEL},
 	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
@@ -130,15 +133,15 @@ static void warn_missing(const struct scan_result *r)
 			skipped++;
 	if (r->is_root && !skipped && !r->pids_denied)
 		return;
-	if (!r->is_root || r->pids_denied || skipped) {
-		fprintf(stderr, "owl: partial view:");
-		if (r->pids_denied)
-			fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);",
-				r->pids_denied);
-		if (skipped)
-			fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
-		fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
-	}
+	/* one line, said once */
+	fprintf(stderr, "owl: partial view:");
+	if (!r->is_root)
+		fprintf(stderr, " not running as root, so the network namespaces of other users' processes are not found;");
+	if (r->pids_denied)
+		fprintf(stderr, " %u processes could not be inspected (their sockets show no owner);", r->pids_denied);
+	if (skipped)
+		fprintf(stderr, " %zu network namespaces could not be entered;", skipped);
+	fprintf(stderr, " run as root (sudo owl scan) for the full picture\n");
 }
 
 static int scan_main(int argc, char **argv)
@@ -160,6 +163,7 @@ static int scan_main(int argc, char **argv)
 		case 'n': o.collect.netns = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': scan_usage(stdout); return OWL_EXIT_OK;
+		case OPT_NO_VERIFY: o.no_verify = true; break;
 		case OPT_SOURCE:
 			if (strcmp(optarg, "auto") == 0)
 				o.collect.source = COLLECT_SRC_AUTO;
@@ -225,7 +229,7 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
-	cli_catalogue_errors(r.store ? &r.store->cat : NULL);
+	cli_catalogue_errors(r.store ? r.store->cat : NULL);
 	warn_missing(&r);
 	endpoint_cli_warnings(&r, verbose);
 	uint64_t t_render = owl_mono_ns();

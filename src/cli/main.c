@@ -10,6 +10,7 @@
 
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
+	&cmd_watch,
 	&cmd_changes,
 	&cmd_baseline,
 	&cmd_explain,

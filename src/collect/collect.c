@@ -1,6 +1,7 @@
 #include "collect/collect.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,15 @@ static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_
 			count = procnet_read("/proc/thread-self/net", (enum sockdiag_kind)k, sink_cb, &s);
 			if (s.oom)
 				return -ENOMEM;
+		}
+		if (k == SOCKDIAG_PACKET) {
+			/* interface names only make sense inside their namespace */
+			for (size_t i = mark; i < r->conns.len; i++) {
+				struct owl_conn *c = collect_conn(r, i);
+				char name[IF_NAMESIZE];
+				if (c->ifindex > 0 && if_indextoname((unsigned)c->ifindex, name))
+					owl_strlcpy(c->ifname, name, sizeof(c->ifname));
+			}
 		}
 		n = owl_vec_push(&r->notes);
 		if (!n)

@@ -146,5 +146,7 @@ static int cmp_rec(const void *a, const void *b)
 
 void judge_sort(struct owl_record *recs, size_t n)
 {
+	if (n < 2)
+		return;
 	qsort(recs, n, sizeof(*recs), cmp_rec);
 }

@@ -1,11 +1,13 @@
 #include "pipeline/scan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "attribute/origin_stage.h"
+#include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
@@ -13,6 +15,7 @@
 #include "judge/judge.h"
 #include "pipeline/stages.h"
 #include "store/stage.h"
+#include "verify/verify.h"
 
 static int cmp_pid(const void *a, const void *b)
 {
@@ -75,6 +78,31 @@ static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const 
 	return 0;
 }
 
+/* A namespace known only as "pid N" is more useful named after the
+ * container or unit that pid runs in. */
+static void name_namespaces(struct scan_result *r, const char *proc_root)
+{
+	for (size_t i = 0; i < r->col.nns; i++) {
+		struct owl_netns *ns = &r->col.ns[i];
+		long long pid;
+		char path[128], buf[4096], cg[OWL_PATH_MAX];
+		if (ns->is_host || strncmp(ns->name, "pid ", 4) != 0 ||
+		    owl_strtonum(ns->name + 4, 1, 0x7fffffff, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%lld/cgroup", proc_root, pid);
+		ssize_t n = owl_read_file(path, buf, sizeof(buf));
+		if (n <= 0 || cgroup_pick_path(buf, (size_t)n, cg, sizeof(cg)) < 0)
+			continue;
+		struct owl_cgroup_info ci;
+		cgroup_parse_path(cg, &ci);
+		if (ci.container_id[0])
+			snprintf(ns->name, sizeof(ns->name), "%s:%.12s (pid %lld)",
+				 ci.runtime ? cgroup_runtime_name(ci.runtime) : "container", ci.container_id, pid);
+		else if (ci.unit[0])
+			snprintf(ns->name, sizeof(ns->name), "%.200s (pid %lld)", ci.unit, pid);
+	}
+}
+
 int scan_run(const struct scan_opts *o, struct scan_result *r)
 {
 	const char *proc_root = o->proc_root ? o->proc_root : "/proc";
@@ -99,6 +127,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	rc = collect_set_directions(r->recs, nconn, sizeof(struct owl_record));
 	if (rc < 0)
 		return rc;
+	name_namespaces(r, proc_root);
 
 	uint64_t t1 = owl_mono_ns();
 	r->t_collect = t1 - t0;
@@ -180,6 +209,7 @@ void scan_result_free(struct scan_result *r)
 {
 	if (!r)
 		return;
+	verify_ctx_free(r->verify);
 	collect_result_free(&r->col);
 	origin_ctx_free(r->origin);
 	if (r->recs)

@@ -4,6 +4,7 @@
 #include "attribute/origin_stage.h"
 
 #include "endpoint/endpoint.h"
+#include "verify/verify.h"
 
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules
@@ -12,6 +13,7 @@
  *   baseline (src/store/,    issue 6)  documented / new-destination / known-agent
  */
 const struct scan_stage scan_stages[] = {
+	{"verify", verify_stage_run},
 	{"endpoint", endpoint_stage_run},
 	{"origin", origin_stage},
 	{"baseline", baseline_stage_run},

@@ -20,7 +20,7 @@
 #include "pipeline/scan.h"
 #include "render/jsonw.h"
 #include "store/baseline.h"
-#include "store/digest.h"
+#include "store/imgdigest.h"
 
 enum bm_status {
 	BM_NOT_CHECKED = 0, /* not an outbound connection with an owner */
@@ -37,24 +37,36 @@ struct baseline_match {
 	const struct cat_entry *agent;        /* known-agent entry, or NULL */
 	bool verified;                        /* the verify stage vouched for the image */
 	/* the identity as recorded by `baseline learn` */
-	char digest[DIGEST_HEX_MAX];          /* "" when it could not be read */
+	char digest[IMGDIGEST_HEX_MAX];          /* "" when it could not be read */
 	char package[BL_PKG_MAX];
 	char user[OWL_USER_MAX];
 	char unit[OWL_UNIT_MAX];
 };
 
+struct bl_gen;
+
 /* Behind scan_result.store. */
 struct store_ctx {
-	struct store *db;                     /* NULL when no database */
-	struct baseline_set set;
-	struct catalogue cat;
-	struct digest_cache digests;
+	struct bl_gen *gen;                   /* the loaded baseline + catalogue (shared, counted) */
+	const struct baseline_set *set;       /* inside gen: every entry (n = 0: no baseline) */
+	const struct catalogue *cat;          /* inside gen: the catalogue and its file:line errors */
+	bool have_db;                         /* a store was opened */
 	struct baseline_match *m;             /* one per record, before the view filter */
 	size_t nm;
 };
 
-/* The stage (scan_stages[]). */
+/* The stage (scan_stages[]).  The store, the baseline and the catalogue
+ * are loaded once per process and kept (for watch, which runs the stages
+ * once per new connection pair): the baseline is reloaded when another
+ * connection changed the database (PRAGMA data_version), the catalogue
+ * every STAGE_CATALOGUE_TTL_S seconds.  Records keep what they matched even
+ * after a reload.  Not thread-safe: run the stages from one thread. */
+#define STAGE_CATALOGUE_TTL_S 10
 int baseline_stage_run(const struct scan_opts *o, struct scan_result *r);
+
+/* Drop the process-wide store and caches.  Registered with atexit() on
+ * first use; safe to call any time. */
+void baseline_stage_reset(void);
 
 /* Frees ctx and everything behind it (NULL is fine). */
 void store_ctx_free(struct store_ctx *ctx);
@@ -62,6 +74,13 @@ void store_ctx_free(struct store_ctx *ctx);
 /* The JSON fields of a record: "baseline": {...} and "known_agent": {...}
  * inside the open "owl" object (nothing when the stage did not run). */
 void baseline_report_json(struct jsonw *w, const struct owl_record *rec);
+
+/* The rules of the stage for one candidate record whose identity is
+ * already in m (digest, package, verified, user, unit): sets m->status,
+ * m->entry, m->agent, adds documented / new-destination / known-agent and
+ * lowers the destination findings after a benign match. */
+void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
+			   struct baseline_match *m);
 
 /* Does the stage consider this record (outbound, an owner, a remote end)? */
 bool baseline_candidate(const struct owl_record *rec);

@@ -96,6 +96,7 @@ enum {
 	VERIFY_F_CONTAINER = 1u << 5,     /* root differs from owl's: resolved through /proc/PID/root */
 	VERIFY_F_HASHED = 1u << 6,        /* md5/sha256 below are valid */
 	VERIFY_F_CACHED = 1u << 7,        /* digests came from the digest cache (key re-validated) */
+	VERIFY_F_NAME_MISMATCH = 1u << 8, /* comm/argv[0] pretend to be another program: name_mismatch */
 };
 
 /* What verify learnt about one process; owned by the verify context (scan)
@@ -116,6 +117,7 @@ struct verify_info {
 	char preload[OWL_PATH_MAX];      /* first preloaded/suspicious library, for the reason */
 	char stdio_net[64];              /* "fd 0 tcp" etc. when VERIFY_F_STDIO_NET */
 	char note[VERIFY_NOTE_MAX];      /* why state is unknown, when it is */
+	char name_mismatch[OWL_REASON_MAX]; /* the name rule's reason when VERIFY_F_NAME_MISMATCH */
 };
 
 /* Settings of a verify context.  NULL/0 fields take the defaults shown. */
@@ -169,7 +171,7 @@ int verify_path_owner(struct verify_ctx *c, const char *path, struct verify_pkg 
 /* The verified identity of a process, for baselines and the known-agent
  * catalogue.  passed is true only when the running image matched its
  * package record (state ok), it is on disk, and no integrity finding
- * (preload, name-mismatch, deleted, memfd) applies. */
+ * (preload, name-mismatch, reverse-shell, deleted, memfd) applies. */
 struct verify_identity {
 	bool passed;
 	uint8_t state;                   /* enum verify_state */

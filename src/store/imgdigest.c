@@ -1,4 +1,4 @@
-#include "store/digest.h"
+#include "store/imgdigest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,20 +12,20 @@
 
 #include "core/util.h"
 
-struct digest_slot {
+struct imgdigest_slot {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
-	char hex[DIGEST_HEX_MAX];
+	struct timespec mtime, ctime;
+	char hex[IMGDIGEST_HEX_MAX];
 };
 
-void digest_cache_init(struct digest_cache *c)
+void imgdigest_cache_init(struct imgdigest_cache *c)
 {
 	memset(c, 0, sizeof(*c));
 }
 
-void digest_cache_free(struct digest_cache *c)
+void imgdigest_cache_free(struct imgdigest_cache *c)
 {
 	if (!c)
 		return;
@@ -33,29 +33,30 @@ void digest_cache_free(struct digest_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static struct digest_slot *lookup(struct digest_cache *c, const struct stat *st)
+static struct imgdigest_slot *lookup(struct imgdigest_cache *c, const struct stat *st)
 {
 	for (size_t i = 0; c && i < c->n; i++) {
-		struct digest_slot *s = &c->slots[i];
+		struct imgdigest_slot *s = &c->slots[i];
 		if (s->dev == st->st_dev && s->ino == st->st_ino && s->size == st->st_size &&
-		    s->mtime.tv_sec == st->st_mtim.tv_sec && s->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		    s->mtime.tv_sec == st->st_mtim.tv_sec && s->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+		    s->ctime.tv_sec == st->st_ctim.tv_sec && s->ctime.tv_nsec == st->st_ctim.tv_nsec)
 			return s;
 	}
 	return NULL;
 }
 
-int digest_fd(int fd, struct digest_cache *c, char ret[DIGEST_HEX_MAX])
+int imgdigest_fd(int fd, struct imgdigest_cache *c, char ret[IMGDIGEST_HEX_MAX])
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	if ((unsigned long long)st.st_size > DIGEST_FILE_MAX)
+	if ((unsigned long long)st.st_size > IMGDIGEST_FILE_MAX)
 		return -EFBIG;
-	struct digest_slot *hit = lookup(c, &st);
+	struct imgdigest_slot *hit = lookup(c, &st);
 	if (hit) {
-		memcpy(ret, hit->hex, DIGEST_HEX_MAX);
+		memcpy(ret, hit->hex, IMGDIGEST_HEX_MAX);
 		return 0;
 	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -79,7 +80,7 @@ int digest_fd(int fd, struct digest_cache *c, char ret[DIGEST_HEX_MAX])
 		if (n == 0)
 			break;
 		off += n;
-		if ((unsigned long long)off > DIGEST_FILE_MAX) {
+		if ((unsigned long long)off > IMGDIGEST_FILE_MAX) {
 			rc = -EFBIG;
 			goto out;
 		}
@@ -94,10 +95,10 @@ int digest_fd(int fd, struct digest_cache *c, char ret[DIGEST_HEX_MAX])
 		rc = -EIO;
 		goto out;
 	}
-	char hex[DIGEST_HEX_MAX];
+	char hex[IMGDIGEST_HEX_MAX];
 	for (unsigned i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	memcpy(ret, hex, DIGEST_HEX_MAX);
+	memcpy(ret, hex, IMGDIGEST_HEX_MAX);
 	if (c) {
 		if (c->n == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 32;
@@ -107,36 +108,37 @@ int digest_fd(int fd, struct digest_cache *c, char ret[DIGEST_HEX_MAX])
 			c->slots = p;
 			c->cap = cap;
 		}
-		struct digest_slot *s = &c->slots[c->n++];
+		struct imgdigest_slot *s = &c->slots[c->n++];
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 		s->size = st.st_size;
 		s->mtime = st.st_mtim;
-		memcpy(s->hex, hex, DIGEST_HEX_MAX);
+		s->ctime = st.st_ctim; /* mtime can be set back; ctime cannot */
+		memcpy(s->hex, hex, IMGDIGEST_HEX_MAX);
 	}
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
 
-int digest_proc_exe(const char *proc_root, pid_t pid, struct digest_cache *c, char ret[DIGEST_HEX_MAX])
+int imgdigest_proc_exe(const char *proc_root, pid_t pid, struct imgdigest_cache *c, char ret[IMGDIGEST_HEX_MAX])
 {
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%d/exe", proc_root ? proc_root : "/proc", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	int rc = digest_fd(fd, c, ret);
+	int rc = imgdigest_fd(fd, c, ret);
 	close(fd);
 	return rc;
 }
 
-int digest_path(const char *path, char ret[DIGEST_HEX_MAX])
+int imgdigest_path(const char *path, char ret[IMGDIGEST_HEX_MAX])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	int rc = digest_fd(fd, NULL, ret);
+	int rc = imgdigest_fd(fd, NULL, ret);
 	close(fd);
 	return rc;
 }

@@ -1,0 +1,80 @@
+#!/bin/bash
+# What verification costs a scan (issue 3).
+#
+# Holds COUNT (default 200) distinct packaged executables, each owning a TCP
+# connection to a loopback listener (bench/hold-exec.py: the children are
+# stopped by ptrace right after exec, so each one IS that program and holds
+# the socket), then times `owl scan --all --json`:
+#   - without verification (--no-verify),
+#   - cold: verification with an empty digest cache (every image hashed,
+#     the dpkg database indexed),
+#   - warm: verification with the cache the previous run wrote.
+# Each figure is the median of RUNS runs (default 11).  Targets: cold
+# adds <= 50 %, warm <= 10 % to the --no-verify time.
+#
+# usage: sudo OWL=build/owl bench/bench-verify.sh [COUNT] [RUNS]
+set -eu
+cd "$(dirname "$0")/.."
+OWL=${OWL:-build/owl}
+COUNT=${1:-200}
+RUNS=${2:-11}
+[ "$(id -u)" = 0 ] || { echo "bench-verify: run as root" >&2; exit 2; }
+[ -x "$OWL" ] || { echo "bench-verify: no owl binary at $OWL (set OWL=)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/owlv-bench.XXXXXX)
+mkdir -m 700 "$work/cache"
+cache=$work/cache/digests
+holder=
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+/usr/bin/python3 bench/hold-exec.py "$COUNT" >"$work/ready" &
+holder=$!
+for _ in $(seq 600); do
+	[ -s "$work/ready" ] && break
+	sleep 0.1
+done
+read -r _ port n bytes <"$work/ready"
+echo "bench-verify: $n packaged executables ($((bytes / 1048576)) MiB) hold connections to 127.0.0.1:$port"
+
+# one run: "wall_us cpu_us" (cpu = user + sys of owl, from GNU time)
+one() {
+	local t0 t1 cpu
+	t0=$(date +%s%N)
+	cpu=$(/usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d", ($1 + $2) * 1000000}')
+	t1=$(date +%s%N)
+	echo "$(((t1 - t0) / 1000)) $cpu"
+}
+
+median() { # column
+	awk -v c="$1" '{print $c}' | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
+}
+
+# check that every holder is verified ok (the bench measures the real work)
+okc=$(OWL_DIGEST_CACHE="$cache" "$OWL" scan --all --json 2>/dev/null |
+	jq -r --argjson p "$port" 'select(.destination.port == $p) | .owl.verify.state' | grep -c '^ok$' || true)
+echo "bench-verify: $okc of $n connections verified ok"
+socks=$("$OWL" scan --all --json --no-verify 2>/dev/null | wc -l)
+echo "bench-verify: $socks sockets on the host in all"
+
+# interleaved, so that the load of a shared machine hits all three alike
+: >"$work/base"; : >"$work/cold"; : >"$work/warm"
+for _ in $(seq "$RUNS"); do
+	one "$OWL" scan --all --json --no-verify >>"$work/base"
+	rm -f "$cache" "$cache.key"
+	one env OWL_DIGEST_CACHE="$cache" "$OWL" scan --all --json >>"$work/cold"
+	one env OWL_DIGEST_CACHE="$cache" "$OWL" scan --all --json >>"$work/warm"
+done
+
+bw=$(median 1 <"$work/base"); bc=$(median 2 <"$work/base")
+cw=$(median 1 <"$work/cold"); cc=$(median 2 <"$work/cold")
+ww=$(median 1 <"$work/warm"); wc=$(median 2 <"$work/warm")
+awk -v bw="$bw" -v bc="$bc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" -v runs="$RUNS" 'BEGIN {
+	printf "owl scan --all --json, median of %d interleaved runs (wall clock; CPU = user+sys):\n", runs
+	printf "  --no-verify     wall %7.1f ms   CPU %7.1f ms\n", bw, bc
+	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +50%%)\n", cw, cc, (cw - bw) * 100 / bw
+	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +10%%)\n", ww, wc, (ww - bw) * 100 / bw
+}'

@@ -1,0 +1,607 @@
+#include "verify/verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "verify/digest.h"
+#include "verify/dpkg.h"
+#include "verify/rules.h"
+#include "verify/unit.h"
+#include "verify/verify_int.h"
+#include "verify/vproc.h"
+#include "verify/vroot.h"
+
+#define ENVIRON_MAX ((size_t)1 << 20)
+#define MAPS_MAX ((size_t)16 << 20)
+
+int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
+{
+	struct verify_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->host_root_fd = c->unit_root_fd = -1;
+	owl_strlcpy(c->proc_root, o && o->proc_root ? o->proc_root : "/proc", sizeof(c->proc_root));
+	c->threads = o ? o->threads : 0;
+	c->now_ns = owl_now_ns();
+	c->host_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->host_root_fd < 0 || fstat(c->host_root_fd, &c->host_root_st) != 0) {
+		verify_ctx_free(c);
+		return -errno ? -errno : -EIO;
+	}
+	const char *ur = o && o->unit_root && *o->unit_root ? o->unit_root : "/";
+	c->unit_root_is_host = strcmp(ur, "/") == 0;
+	c->unit_root_fd = open(ur, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *cp = o && o->cache_path ? o->cache_path : VERIFY_CACHE_DEFAULT;
+	int rc = digest_cache_new(cp, &c->cache);
+	if (rc < 0) {
+		verify_ctx_free(c);
+		return rc;
+	}
+	*ret = c;
+	return 0;
+}
+
+void verify_ctx_free(struct verify_ctx *c)
+{
+	if (!c)
+		return;
+	(void)digest_cache_save(c->cache);
+	digest_cache_free(c->cache);
+	dpkg_db_free(c->host_db);
+	for (size_t i = 0; i < c->nroots; i++) {
+		dpkg_db_free(c->roots[i].db);
+	}
+	for (size_t i = 0; i < c->nowned; i++)
+		verify_info_free(c->owned[i]);
+	free(c->owned);
+	for (size_t i = 0; i < c->nunits; i++)
+		free(c->units[i]);
+	free(c->units);
+	if (c->have_sockmap)
+		owl_u64map_free(&c->sockmap);
+	if (c->host_root_fd >= 0)
+		close(c->host_root_fd);
+	if (c->unit_root_fd >= 0)
+		close(c->unit_root_fd);
+	free(c);
+}
+
+void verify_ctx_set_sockets(struct verify_ctx *c, const struct owl_u64map *inode_transport)
+{
+	c->sockets = inode_transport;
+}
+
+void verify_info_free(struct verify_info *vi)
+{
+	free(vi);
+}
+
+struct dpkg_db *verify_host_db(struct verify_ctx *c)
+{
+	if (!c->host_db_tried) {
+		c->host_db_tried = true;
+		c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db);
+	}
+	return c->host_db;
+}
+
+/* The package db of the root the process sees, or NULL (then *note says why). */
+static struct dpkg_db *db_for_root(struct verify_ctx *c, int root_fd, bool is_host, const char **note)
+{
+	if (is_host) {
+		struct dpkg_db *db = verify_host_db(c);
+		if (!db)
+			*note = "the host has no dpkg database";
+		return db;
+	}
+	int sfd = vroot_open(root_fd, "/var/lib/dpkg/status", O_RDONLY);
+	struct stat st;
+	if (sfd < 0 || fstat(sfd, &st) != 0) {
+		if (sfd >= 0)
+			close(sfd);
+		*note = "no package database in the process's root (container)";
+		return NULL;
+	}
+	close(sfd);
+	/* the same database as the host's (a private mount namespace) */
+	struct dpkg_db *h = verify_host_db(c);
+	if (h) {
+		uint64_t d, i;
+		dpkg_db_id(h, &d, &i);
+		if (d == (uint64_t)st.st_dev && i == (uint64_t)st.st_ino)
+			return h;
+	}
+	for (size_t k = 0; k < c->nroots; k++)
+		if (c->roots[k].dev == (uint64_t)st.st_dev && c->roots[k].ino == (uint64_t)st.st_ino)
+			return c->roots[k].db;
+	if (c->nroots >= VERIFY_ROOTS_MAX) {
+		*note = "too many distinct container databases in one run";
+		return NULL;
+	}
+	struct dpkg_db *db = NULL;
+	if (dpkg_db_open(root_fd, &db) < 0)
+		db = NULL;
+	c->roots[c->nroots].dev = (uint64_t)st.st_dev;
+	c->roots[c->nroots].ino = (uint64_t)st.st_ino;
+	c->roots[c->nroots].db = db;
+	c->nroots++;
+	if (!db)
+		*note = "the container's package database could not be read";
+	return db;
+}
+
+/* Strip " (deleted)" and classify. */
+static void classify_exe(const char *exe, char *path, size_t pathsz, uint8_t *disk)
+{
+	static const char del[] = " (deleted)";
+	size_t n = strlen(exe);
+	if (n == 0) {
+		*disk = VERIFY_DISK_UNKNOWN;
+		path[0] = '\0';
+		return;
+	}
+	bool deleted = n > sizeof(del) - 1 && strcmp(exe + n - (sizeof(del) - 1), del) == 0;
+	if (deleted)
+		n -= sizeof(del) - 1;
+	owl_strncpy0(path, pathsz, exe, n);
+	if (strncmp(exe, "/memfd:", 7) == 0 || strncmp(exe, "memfd:", 6) == 0)
+		*disk = VERIFY_DISK_MEMFD;
+	else
+		*disk = deleted ? VERIFY_DISK_DELETED : VERIFY_DISK_PRESENT;
+}
+
+int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
+			struct digest_key *ret_key)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	struct digest_key k;
+	digest_key_from_stat(&st, &k);
+	*ret_key = k;
+	bool from_file = false;
+	if (digest_cache_get(c->cache, &k, ret, &from_file)) {
+		*ret_cached = from_file;
+		return 0;
+	}
+	uint64_t t0 = owl_now_ns();
+	struct digest_val v;
+	int rc = digest_fd(fd, &v);
+	if (rc < 0)
+		return rc;
+	/* the file changed while we read it: do not remember this digest */
+	struct stat st2;
+	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+		(void)digest_cache_put(c->cache, &k, &v, t0);
+	*ret = v;
+	*ret_cached = false;
+	return 0;
+}
+
+static void check_preload_env(struct verify_ctx *c, int pdir, struct verify_info *vi)
+{
+	int fd = openat(pdir, "environ", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char *buf = NULL;
+	size_t len = 0;
+	if (vroot_read_fd(fd, ENVIRON_MAX, &buf, &len) == 0) {
+		size_t vl;
+		const char *v = vproc_environ_get(buf, len, "LD_PRELOAD", &vl);
+		if (v && vl) {
+			vi->flags |= VERIFY_F_PRELOAD_ENV;
+			owl_strncpy0(vi->preload, sizeof(vi->preload), v, vl);
+		}
+	}
+	free(buf);
+	close(fd);
+	(void)c;
+}
+
+static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
+{
+	if (is_host && c->preload_file_checked) {
+		if (c->host_preload[0]) {
+			vi->flags |= VERIFY_F_PRELOAD_FILE;
+			if (!vi->preload[0])
+				snprintf(vi->preload, sizeof(vi->preload), "%s", c->host_preload);
+		}
+		return;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	char first[OWL_PATH_MAX] = "";
+	if (vroot_read(root_fd, "/etc/ld.so.preload", 1 << 20, &buf, &len) == 0 &&
+	    vproc_preload_file_entries(buf, len, first, sizeof(first)))
+		;
+	else
+		first[0] = '\0';
+	free(buf);
+	if (is_host) {
+		c->preload_file_checked = true;
+		owl_strlcpy(c->host_preload, first, sizeof(c->host_preload));
+	}
+	if (first[0]) {
+		vi->flags |= VERIFY_F_PRELOAD_FILE;
+		if (!vi->preload[0])
+			owl_strlcpy(vi->preload, first, sizeof(vi->preload));
+	}
+}
+
+struct maps_ud {
+	struct verify_info *vi;
+	const char *exe;
+	size_t exe_len;
+};
+
+static int maps_cb(void *ud, const struct vproc_map *m)
+{
+	struct maps_ud *u = ud;
+	if (!m->exec)
+		return 0;
+	if (m->path_len == u->exe_len && memcmp(m->path, u->exe, m->path_len) == 0)
+		return 0; /* the executable itself: exe-* findings cover it */
+	if (m->path_len >= 7 && memcmp(m->path, "/memfd:", 7) == 0)
+		return 0; /* JIT double-mapping (libffi, V8): not a library on disk */
+	char p[OWL_PATH_MAX];
+	owl_strncpy0(p, sizeof(p), m->path, m->path_len);
+	if (m->deleted && !(u->vi->flags & VERIFY_F_MAP_DELETED)) {
+		u->vi->flags |= VERIFY_F_MAP_DELETED;
+		if (!u->vi->preload[0])
+			owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+	}
+	if (vrule_writable_prefix(p) && !(u->vi->flags & VERIFY_F_MAP_WRITABLE)) {
+		u->vi->flags |= VERIFY_F_MAP_WRITABLE;
+		if (!u->vi->preload[0] || (u->vi->flags & VERIFY_F_MAP_DELETED))
+			owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+	}
+	return 0;
+}
+
+static void check_maps(int pdir, const char *exe_path, struct verify_info *vi)
+{
+	int fd = openat(pdir, "maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char *buf = NULL;
+	size_t len = 0;
+	if (vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
+		struct maps_ud u = {.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path)};
+		(void)vproc_parse_maps(buf, len, maps_cb, &u, NULL);
+	}
+	free(buf);
+	close(fd);
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Transport of socket `ino` held as fd `fd` by pid: from the scan's
+ * sockets, else by borrowing the fd (pidfd_getfd) and asking it. */
+static int socket_transport(struct verify_ctx *c, pid_t pid, int fd, uint64_t ino)
+{
+	uint32_t t;
+	if (c->sockets && owl_u64map_get(c->sockets, ino, &t))
+		return (int)t;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -1;
+	int s = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	close(pfd);
+	if (s < 0)
+		return -1;
+	int dom = 0, proto = 0;
+	socklen_t l = sizeof(dom);
+	int rc = -1;
+	if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 && (dom == AF_INET || dom == AF_INET6)) {
+		l = sizeof(proto);
+		if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &l) == 0)
+			rc = proto == IPPROTO_TCP ? OWL_TP_TCP : proto == IPPROTO_UDP ? OWL_TP_UDP : OWL_TP_RAW;
+	}
+	close(s);
+	return rc;
+}
+
+static void check_stdio(struct verify_ctx *c, int pdir, pid_t pid, struct verify_info *vi)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		char name[16], link[64];
+		snprintf(name, sizeof(name), "fd/%d", fd);
+		ssize_t n = readlinkat(pdir, name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		unsigned long long ino;
+		if (sscanf(link, "socket:[%llu]", &ino) != 1)
+			continue;
+		int t = socket_transport(c, pid, fd, ino);
+		if (t == OWL_TP_TCP || t == OWL_TP_UDP) {
+			vi->flags |= VERIFY_F_STDIO_NET;
+			snprintf(vi->stdio_net, sizeof(vi->stdio_net), "fd %d is a %s socket", fd,
+				 t == OWL_TP_TCP ? "TCP" : "UDP");
+			return;
+		}
+	}
+}
+
+
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The generation of the package database under root: any dpkg run rewrites
+ * status (and usually info/), so a hash of their stat changes with it. */
+static bool root_gen(int root_fd, uint64_t *ret)
+{
+	static const char *const files[] = {"/var/lib/dpkg/status", "/var/lib/dpkg/info", "/var/lib/dpkg/diversions"};
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(files); i++) {
+		int fd = vroot_open(root_fd, files[i], O_PATH);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			if (fd >= 0)
+				close(fd);
+			if (i == 2)
+				continue; /* no diversions file is fine */
+			return false;
+		}
+		close(fd);
+		struct digest_key k;
+		digest_key_from_stat(&st, &k);
+		uint64_t f[5] = {k.dev, k.ino, k.size, (uint64_t)k.mtime_ns, (uint64_t)k.ctime_ns};
+		for (size_t j = 0; j < 5; j++) {
+			h ^= f[j];
+			h *= 1099511628211ull;
+			h ^= h >> 31;
+		}
+	}
+	*ret = h ? h : 1;
+	return true;
+}
+
+/* Who owns `path` (as the process sees it) whose file identity is k (may be
+ * NULL: then nothing is cached): from the cache when it holds an entry for
+ * this identity, path and database generation, else from the database.
+ * md5 (may be NULL): the running image's, to pick the record it matches.
+ * Returns 0, -ENODATA (no database; *note says why). */
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+{
+	uint64_t gen = 0, ph = path_hash(path);
+	bool have_gen;
+	if (is_host) {
+		if (!c->host_gen_done) {
+			c->host_gen_done = true;
+			c->host_gen_ok = root_gen(c->host_root_fd, &c->host_gen);
+		}
+		have_gen = c->host_gen_ok;
+		gen = c->host_gen;
+	} else {
+		have_gen = root_gen(root_fd, &gen);
+	}
+	if (k && have_gen && digest_cache_owner_get(c->cache, k, ph, gen, ret))
+		return 0;
+	struct dpkg_db *db = db_for_root(c, root_fd, is_host, note);
+	if (!db)
+		return -ENODATA;
+	struct digest_owner o;
+	memset(&o, 0, sizeof(o));
+	uint32_t pk;
+	char recorded[DPKG_PATH_MAX];
+	int rc = dpkg_db_lookup(db, path, &pk, &o.has_md5, o.md5, recorded, o.diverted_by);
+	if (rc == 0) {
+		struct dpkg_pkginfo pi;
+		o.owner = VERIFY_OWNER_PACKAGE;
+		owl_strlcpy(o.recorded, recorded, sizeof(o.recorded));
+		if (dpkg_db_pkg(db, pk, &pi) == 0) {
+			owl_strlcpy(o.name, pi.name, sizeof(o.name));
+			owl_strlcpy(o.version, pi.version, sizeof(o.version));
+			owl_strlcpy(o.arch, pi.arch, sizeof(o.arch));
+			o.installed_ns = pi.installed_ns;
+		}
+		/* several packages may ship the path: keep the record it matches */
+		if (md5 && o.has_md5 && memcmp(md5, o.md5, 16) != 0 && dpkg_db_md5_matches(db, path, md5))
+			memcpy(o.md5, md5, 16);
+	} else if (rc == -ENOENT) {
+		o.owner = VERIFY_OWNER_NONE;
+		owl_strlcpy(o.recorded, path, sizeof(o.recorded));
+	} else {
+		return rc;
+	}
+	/* a path too long for the entry is simply not cached */
+	if (k && have_gen && strlen(recorded) < sizeof(o.recorded))
+		(void)digest_cache_owner_put(c->cache, k, ph, gen, &o, owl_now_ns());
+	*ret = o;
+	return 0;
+}
+
+int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_info **ret)
+{
+	if (p->gone)
+		return -ESRCH;
+	struct verify_info *vi = calloc(1, sizeof(*vi));
+	if (!vi)
+		return -ENOMEM;
+	char dir[64 + sizeof(c->proc_root)];
+	snprintf(dir, sizeof(dir), "%s/%d", c->proc_root, (int)p->pid);
+	int pdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pdir < 0) {
+		int e = -errno;
+		free(vi);
+		return e == -ENOENT ? -ESRCH : e;
+	}
+	char path[OWL_PATH_MAX];
+	classify_exe(p->exe, path, sizeof(path), &vi->disk);
+
+	/* the root the process sees: the host's, or a container's */
+	int root_fd = openat(pdir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	bool is_host = true;
+	struct stat rst;
+	if (root_fd >= 0 && fstat(root_fd, &rst) == 0)
+		is_host = rst.st_dev == c->host_root_st.st_dev && rst.st_ino == c->host_root_st.st_ino;
+	else if (root_fd < 0)
+		root_fd = fcntl(c->host_root_fd, F_DUPFD_CLOEXEC, 0);
+	if (!is_host)
+		vi->flags |= VERIFY_F_CONTAINER;
+
+	/* the running image */
+	int efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct digest_key ikey;
+	struct stat est;
+	bool have_est = false;
+	if (efd >= 0) {
+		struct digest_val dv;
+		bool cached = false;
+		have_est = fstat(efd, &est) == 0;
+		if (verify_image_digest(c, efd, &dv, &cached, &ikey) == 0) {
+			memcpy(vi->md5, dv.md5, 16);
+			memcpy(vi->sha256, dv.sha256, 32);
+			digest_hex(vi->sha256, 32, vi->sha256_hex);
+			vi->flags |= VERIFY_F_HASHED | (cached ? VERIFY_F_CACHED : 0);
+		}
+		close(efd);
+	} else if (!p->exe[0]) {
+		snprintf(vi->note, sizeof(vi->note), "no executable (kernel thread) or not readable");
+	} else {
+		snprintf(vi->note, sizeof(vi->note), "running image not readable: %s", strerror(errno));
+	}
+
+	/* package ownership and the recorded digest */
+	const char *note = NULL;
+	vi->owner = VERIFY_OWNER_UNKNOWN;
+	if (vi->disk == VERIFY_DISK_PRESENT || vi->disk == VERIFY_DISK_DELETED) {
+		struct digest_owner o;
+		bool hashed = (vi->flags & VERIFY_F_HASHED) != 0;
+		int rc = verify_owner_of(c, root_fd, is_host, path, hashed ? &ikey : NULL, hashed ? vi->md5 : NULL, &o,
+					 &note);
+		if (rc == 0 && o.owner == VERIFY_OWNER_PACKAGE) {
+			vi->owner = VERIFY_OWNER_PACKAGE;
+			owl_strlcpy(vi->path, o.recorded, sizeof(vi->path));
+			owl_strlcpy(vi->diverted_by, o.diverted_by, sizeof(vi->diverted_by));
+			owl_strlcpy(vi->pkg.manager, "dpkg", sizeof(vi->pkg.manager));
+			owl_strlcpy(vi->pkg.name, o.name, sizeof(vi->pkg.name));
+			owl_strlcpy(vi->pkg.version, o.version, sizeof(vi->pkg.version));
+			owl_strlcpy(vi->pkg.arch, o.arch, sizeof(vi->pkg.arch));
+			vi->pkg.installed_ns = o.installed_ns;
+			if (o.has_md5)
+				digest_hex(o.md5, 16, vi->expected_md5);
+			if (!hashed)
+				note = "running image not readable";
+			else if (!o.has_md5)
+				note = "the package recorded no digest for this file";
+			else if (memcmp(o.md5, vi->md5, 16) == 0)
+				vi->state = VERIFY_OK;
+			else if (vi->disk == VERIFY_DISK_DELETED)
+				note = "the file on disk was replaced; the record describes the new file";
+			else
+				vi->state = VERIFY_MODIFIED;
+		} else if (rc == 0) {
+			vi->owner = VERIFY_OWNER_NONE;
+			owl_strlcpy(vi->path, path, sizeof(vi->path));
+			note = "no installed package owns this file";
+		}
+	} else if (vi->disk == VERIFY_DISK_MEMFD) {
+		note = "runs from a memfd: nothing on disk to compare with";
+	}
+	if (note && !vi->note[0])
+		owl_strlcpy(vi->note, note, sizeof(vi->note));
+
+	check_preload_env(c, pdir, vi);
+	check_preload_file(c, root_fd, is_host, vi);
+	check_maps(pdir, path, vi);
+	/* only a shell or interpreter can be a reverse shell: spare the others the look */
+	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
+		check_stdio(c, pdir, p->pid, vi);
+	verify_check_name(c, p, root_fd, is_host, have_est ? &est : NULL, path, vi);
+	verify_unit_info(c, p, &vi->unit);
+
+	if (root_fd >= 0)
+		close(root_fd);
+	close(pdir);
+	*ret = vi;
+	return 0;
+}
+
+int verify_path_owner(struct verify_ctx *c, const char *path, struct verify_pkg *ret)
+{
+	return verify_path_owner_key(c, path, NULL, ret);
+}
+
+int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret)
+{
+	struct digest_owner o;
+	const char *note = NULL;
+	int rc = verify_owner_of(c, c->host_root_fd, true, path, k, NULL, &o, &note);
+	if (rc < 0)
+		return rc;
+	if (o.owner != VERIFY_OWNER_PACKAGE)
+		return -ENOENT;
+	struct verify_pkg p;
+	memset(&p, 0, sizeof(p));
+	owl_strlcpy(p.manager, "dpkg", sizeof(p.manager));
+	owl_strlcpy(p.name, o.name, sizeof(p.name));
+	owl_strlcpy(p.version, o.version, sizeof(p.version));
+	owl_strlcpy(p.arch, o.arch, sizeof(p.arch));
+	p.installed_ns = o.installed_ns;
+	*ret = p;
+	return 0;
+}
+
+int verify_identity(const struct owl_proc *p, struct verify_identity *ret)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	if (!vi)
+		return -ENODATA;
+	struct verify_identity id;
+	memset(&id, 0, sizeof(id));
+	id.state = vi->state;
+	owl_strlcpy(id.sha256_hex, vi->sha256_hex, sizeof(id.sha256_hex));
+	if (vi->owner == VERIFY_OWNER_PACKAGE) {
+		owl_strlcpy(id.package, vi->pkg.name, sizeof(id.package));
+		owl_strlcpy(id.version, vi->pkg.version, sizeof(id.version));
+	}
+	id.passed = vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT &&
+		    !(vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_DELETED |
+				   VERIFY_F_MAP_WRITABLE | VERIFY_F_STDIO_NET)) &&
+		    !(vi->flags & VERIFY_F_NAME_MISMATCH);
+	*ret = id;
+	return 0;
+}
+
+const char *verify_state_name(int s)
+{
+	switch (s) {
+	case VERIFY_OK: return "ok";
+	case VERIFY_MODIFIED: return "modified";
+	default: return "unknown";
+	}
+}
+
+const char *verify_disk_name(int d)
+{
+	switch (d) {
+	case VERIFY_DISK_PRESENT: return "present";
+	case VERIFY_DISK_DELETED: return "deleted";
+	case VERIFY_DISK_MEMFD: return "memfd";
+	default: return "unknown";
+	}
+}

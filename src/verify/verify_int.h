@@ -1,0 +1,62 @@
+/* verify's internals shared between its own files (not for other stages). */
+#ifndef OWL_VERIFY_INT_H
+#define OWL_VERIFY_INT_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "verify/digest.h"
+#include "verify/dpkg.h"
+#include "verify/verify.h"
+
+#define VERIFY_CACHE_DEFAULT "/var/cache/owl/digests"
+#define VERIFY_ROOTS_MAX 64
+
+struct verify_ctx {
+	char proc_root[OWL_PATH_MAX];
+	int threads;
+	uint64_t now_ns;
+	int host_root_fd;
+	struct stat host_root_st;
+	struct dpkg_db *host_db;
+	bool host_db_tried;
+	bool host_gen_done, host_gen_ok;
+	uint64_t host_gen;
+	int host_db_err;
+	struct {
+		uint64_t dev, ino;
+		struct dpkg_db *db;
+	} roots[VERIFY_ROOTS_MAX];
+	size_t nroots;
+	struct digest_cache *cache;
+	const struct owl_u64map *sockets;
+	bool preload_file_checked;
+	char host_preload[OWL_PATH_MAX];
+	/* verify_info made by the stage, freed with the context */
+	struct verify_info **owned;
+	size_t nowned, capowned;
+	/* unit files */
+	int unit_root_fd;
+	bool unit_root_is_host;
+	bool units_listed;
+	char **units;            /* names of packaged unit files */
+	size_t nunits;
+	/* owned by the scan stage */
+	struct owl_u64map sockmap;
+	bool have_sockmap;
+};
+
+struct dpkg_db *verify_host_db(struct verify_ctx *c);
+int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
+			struct digest_key *ret_key);
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note);
+/* verify_path_owner() with the file's identity, so the answer is cached. */
+int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret);
+void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret);
+/* The name rule with the file system behind it (root_fd: the process's root;
+ * exe_st: fstat of its running image, may be NULL). */
+void verify_check_name(struct verify_ctx *c, const struct owl_proc *p, int root_fd, bool is_host,
+		       const struct stat *exe_st, const char *exe_path, struct verify_info *vi);
+
+#endif

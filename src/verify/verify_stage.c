@@ -1,0 +1,370 @@
+/* The verify stage of a scan, its findings and its JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "judge/judge.h"
+#include "pipeline/scan.h"
+#include "render/jsonw.h"
+#include "verify/rules.h"
+#include "verify/verify_int.h"
+
+#define DAY_NS (86400ull * 1000000000ull)
+#define UNIT_RECENT_NS (3 * DAY_NS)
+
+static void fmt_time(uint64_t ns, char *buf, size_t bufsz)
+{
+	if (!ns)
+		owl_strlcpy(buf, "an unknown time", bufsz);
+	else
+		owl_format_time(ns, buf, bufsz);
+}
+
+void verify_judge(const struct owl_proc *p, struct owl_record *rec)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	if (!vi)
+		return;
+	char path[OWL_PATH_MAX];
+	const char *exe = p->exe;
+	owl_strlcpy(path, exe, sizeof(path));
+	size_t n = strlen(path);
+	if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0)
+		path[n - 10] = '\0';
+	const char *base = vrule_basename(path);
+
+	if (vi->state == VERIFY_MODIFIED)
+		judge_add(rec, "exe-modified", OWL_SEV_CRITICAL,
+			  "running image of %s differs from the md5 recorded by package %s %s", path, vi->pkg.name,
+			  vi->pkg.version);
+
+	if (vi->disk == VERIFY_DISK_MEMFD) {
+		judge_add(rec, "exe-memfd", OWL_SEV_HIGH, "runs from %s, an anonymous in-memory file: nothing on disk",
+			  path);
+	} else if (vi->disk == VERIFY_DISK_DELETED) {
+		/* the everyday case: a package upgrade replaced the file after the process started */
+		bool upgraded = vi->owner == VERIFY_OWNER_PACKAGE && vi->pkg.installed_ns &&
+				p->start_time_ns && vi->pkg.installed_ns > p->start_time_ns;
+		if (upgraded && vi->state != VERIFY_MODIFIED) {
+			char t[40];
+			fmt_time(vi->pkg.installed_ns, t, sizeof(t));
+			judge_add(rec, "exe-deleted", OWL_SEV_LOW,
+				  "%s was replaced on disk after the process started (package %s upgraded at %s)",
+				  path, vi->pkg.name, t);
+		} else {
+			judge_add(rec, "exe-deleted", OWL_SEV_HIGH,
+				  "running executable %s was deleted from disk while the process runs", path);
+		}
+	}
+
+	if (vi->disk != VERIFY_DISK_MEMFD && path[0]) {
+		const char *wp = vrule_writable_prefix(path);
+		if (wp)
+			judge_add(rec, "exe-writable-location", OWL_SEV_HIGH,
+				  "executable %s lives in %s, a directory anyone can write", path, wp);
+	}
+
+	if (vi->owner == VERIFY_OWNER_NONE && vi->disk != VERIFY_DISK_MEMFD)
+		judge_add(rec, "exe-unpackaged", OWL_SEV_LOW, "no installed package owns %s", path);
+
+	if (vi->flags & VERIFY_F_NAME_MISMATCH)
+		judge_add(rec, "name-mismatch", OWL_SEV_HIGH, "%s", vi->name_mismatch);
+
+	if (vi->flags & VERIFY_F_PRELOAD_ENV)
+		judge_add(rec, "preload", OWL_SEV_HIGH, "LD_PRELOAD=%s in the process environment", vi->preload);
+	else if (vi->flags & VERIFY_F_PRELOAD_FILE)
+		judge_add(rec, "preload", OWL_SEV_HIGH, "/etc/ld.so.preload loads %s into every program", vi->preload);
+	else if (vi->flags & VERIFY_F_MAP_WRITABLE)
+		judge_add(rec, "preload", OWL_SEV_HIGH, "library %s is mapped from a writable location", vi->preload);
+	else if (vi->flags & VERIFY_F_MAP_DELETED)
+		judge_add(rec, "preload", OWL_SEV_MEDIUM,
+			  "library %s is mapped but deleted from disk (an upgrade, or something hiding)", vi->preload);
+
+	if ((vi->flags & VERIFY_F_STDIO_NET) && vrule_is_shell(base))
+		judge_add(rec, "reverse-shell", OWL_SEV_CRITICAL, "%s is a shell or interpreter and its %s", base,
+			  vi->stdio_net);
+
+	if (vrule_is_network_tool(base) || vrule_is_network_tool(p->comm))
+		judge_add(rec, "network-tool", OWL_SEV_MEDIUM, "%s is a network tool (%s) holding a connection",
+			  vrule_is_network_tool(base) ? base : p->comm, path);
+
+	const struct verify_unit *u = &vi->unit;
+	if (u->found && u->owner == VERIFY_OWNER_NONE) {
+		bool recent = u->mtime_ns + UNIT_RECENT_NS > owl_now_ns();
+		char t[40];
+		fmt_time(u->mtime_ns, t, sizeof(t));
+		if (u->imitates[0])
+			judge_add(rec, "unit-unpackaged", OWL_SEV_MEDIUM,
+				  "unit file %s belongs to no package and its name imitates %s", u->path, u->imitates);
+		else if (recent)
+			judge_add(rec, "unit-unpackaged", OWL_SEV_MEDIUM,
+				  "unit file %s belongs to no package and appeared recently (%s)", u->path, t);
+		else
+			judge_add(rec, "unit-unpackaged", OWL_SEV_LOW, "unit file %s belongs to no package", u->path);
+	}
+}
+
+/* ---- parallel hashing of the images a scan needs, before verify_proc */
+
+struct hjob {
+	int fd;
+	struct digest_key k;
+	struct digest_val v;
+	uint64_t t0;
+	int rc;
+	bool stable; /* ctime unchanged across the read */
+};
+
+struct hpool {
+	struct hjob *jobs;
+	size_t n;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static void *hworker(void *arg)
+{
+	struct hpool *hp = arg;
+	for (;;) {
+		pthread_mutex_lock(&hp->mu);
+		size_t i = hp->next++;
+		pthread_mutex_unlock(&hp->mu);
+		if (i >= hp->n)
+			return NULL;
+		struct hjob *j = &hp->jobs[i];
+		j->t0 = owl_now_ns();
+		j->rc = digest_fd(j->fd, &j->v);
+		struct stat st;
+		j->stable = fstat(j->fd, &st) == 0 && st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec == j->k.ctime_ns;
+	}
+}
+
+static void prehash(struct verify_ctx *c, struct scan_result *r)
+{
+	struct hjob *jobs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*jobs));
+	if (!jobs)
+		return;
+	size_t n = 0;
+	struct owl_u64map seen;
+	if (owl_u64map_init(&seen, r->nprocs + 16) < 0) {
+		free(jobs);
+		return;
+	}
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct owl_proc *p = &r->procs[i];
+		if (p->gone || !p->exe[0])
+			continue;
+		char path[OWL_PATH_MAX + 32];
+		snprintf(path, sizeof(path), "%s/%d/exe", c->proc_root, (int)p->pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		struct digest_val v;
+		struct digest_key k;
+		uint32_t dummy;
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			continue;
+		}
+		digest_key_from_stat(&st, &k);
+		uint64_t h = (k.dev * 0x9e3779b97f4a7c15ull) ^ k.ino ^ ((uint64_t)k.ctime_ns << 1);
+		if (!h)
+			h = 1;
+		if (digest_cache_get(c->cache, &k, &v, NULL) || owl_u64map_get(&seen, h, &dummy) ||
+		    owl_u64map_put(&seen, h, 0) < 0) {
+			close(fd);
+			continue;
+		}
+		jobs[n].fd = fd;
+		jobs[n].k = k;
+		n++;
+	}
+	owl_u64map_free(&seen);
+	int threads = c->threads;
+	if (threads <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
+	}
+	if ((size_t)threads > n)
+		threads = (int)n;
+	struct hpool hp = {.jobs = jobs, .n = n};
+	pthread_mutex_init(&hp.mu, NULL);
+	pthread_t th[4];
+	int started = 0;
+	for (int t = 1; t < threads && t < 4; t++)
+		if (pthread_create(&th[started], NULL, hworker, &hp) == 0)
+			started++;
+	hworker(&hp);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&hp.mu);
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].rc == 0 && jobs[i].stable)
+			(void)digest_cache_put(c->cache, &jobs[i].k, &jobs[i].v, jobs[i].t0);
+		close(jobs[i].fd);
+	}
+	free(jobs);
+}
+
+static int own(struct verify_ctx *c, struct verify_info *vi)
+{
+	if (c->nowned == c->capowned) {
+		size_t nc = c->capowned ? c->capowned * 2 : 64;
+		struct verify_info **no = realloc(c->owned, nc * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		c->owned = no;
+		c->capowned = nc;
+	}
+	c->owned[c->nowned++] = vi;
+	return 0;
+}
+
+int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
+{
+	if (o->no_verify)
+		return 0;
+	struct verify_opts vo = {
+		.proc_root = o->proc_root,
+		.cache_path = getenv("OWL_DIGEST_CACHE"),
+		.unit_root = getenv("OWL_UNIT_ROOT"),
+		.threads = o->threads,
+	};
+	struct verify_ctx *c;
+	int rc = verify_ctx_new(&vo, &c);
+	if (rc < 0)
+		return rc;
+	r->verify = c;
+
+	/* which socket inodes are TCP/UDP, for the reverse-shell check */
+	const struct owl_conn *conns = r->col.conns.data;
+	if (owl_u64map_init(&c->sockmap, r->col.conns.len + 16) == 0) {
+		c->have_sockmap = true;
+		for (size_t i = 0; i < r->col.conns.len; i++)
+			if (conns[i].inode)
+				(void)owl_u64map_put(&c->sockmap, conns[i].inode, conns[i].transport);
+		verify_ctx_set_sockets(c, &c->sockmap);
+	}
+
+	prehash(c, r);
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct owl_proc *p = &r->procs[i];
+		struct verify_info *vi;
+		rc = verify_proc(c, p, &vi);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0)
+			continue; /* gone, or unreadable: nothing to say */
+		if (own(c, vi) < 0) {
+			verify_info_free(vi);
+			return -ENOMEM;
+		}
+		p->verify = vi;
+	}
+	for (size_t i = 0; i < r->nrecs; i++)
+		verify_judge(r->recs[i].proc, &r->recs[i]);
+	return 0;
+}
+
+/* ---- JSON */
+
+void verify_json_process(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	if (!vi || !(vi->flags & VERIFY_F_HASHED))
+		return;
+	char md5[33];
+	digest_hex(vi->md5, 16, md5);
+	jsonw_obj_open(w, "hash");
+	jsonw_str(w, "sha256", vi->sha256_hex);
+	jsonw_str(w, "md5", md5);
+	jsonw_obj_close(w);
+}
+
+void verify_json_package(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	if (!vi || vi->owner != VERIFY_OWNER_PACKAGE)
+		return;
+	char t[40];
+	jsonw_obj_open(w, "package");
+	jsonw_str(w, "name", vi->pkg.name);
+	if (vi->pkg.version[0])
+		jsonw_str(w, "version", vi->pkg.version);
+	if (vi->pkg.arch[0])
+		jsonw_str(w, "architecture", vi->pkg.arch);
+	jsonw_str(w, "type", strcmp(vi->pkg.manager, "rpm") == 0 ? "rpm" : "deb");
+	if (vi->pkg.installed_ns) {
+		owl_format_time(vi->pkg.installed_ns, t, sizeof(t));
+		jsonw_str(w, "installed", t);
+	}
+	jsonw_obj_close(w);
+}
+
+static const char *owner_name(int o)
+{
+	return o == VERIFY_OWNER_PACKAGE ? "package" : o == VERIFY_OWNER_NONE ? "none" : "unknown";
+}
+
+void verify_json_owl(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	if (!vi)
+		return;
+	char t[40];
+	jsonw_obj_open(w, "verify");
+	jsonw_str(w, "state", verify_state_name(vi->state));
+	jsonw_str(w, "on_disk", verify_disk_name(vi->disk));
+	jsonw_str(w, "owner", owner_name(vi->owner));
+	if (vi->owner == VERIFY_OWNER_PACKAGE) {
+		jsonw_str(w, "package", vi->pkg.name);
+		if (vi->pkg.version[0])
+			jsonw_str(w, "version", vi->pkg.version);
+	}
+	if (vi->path[0])
+		jsonw_str(w, "path", vi->path);
+	if (vi->expected_md5[0])
+		jsonw_str(w, "recorded_md5", vi->expected_md5);
+	if (vi->diverted_by[0])
+		jsonw_str(w, "diverted_by", vi->diverted_by);
+	if (vi->flags & VERIFY_F_HASHED)
+		jsonw_bool(w, "digest_cached", (vi->flags & VERIFY_F_CACHED) != 0);
+	if (vi->flags & VERIFY_F_CONTAINER)
+		jsonw_bool(w, "container_root", true);
+	if (vi->note[0])
+		jsonw_str(w, "note", vi->note);
+	if (vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_DELETED | VERIFY_F_MAP_WRITABLE)) {
+		jsonw_obj_open(w, "preload");
+		jsonw_bool(w, "env", (vi->flags & VERIFY_F_PRELOAD_ENV) != 0);
+		jsonw_bool(w, "ld_so_preload", (vi->flags & VERIFY_F_PRELOAD_FILE) != 0);
+		jsonw_bool(w, "deleted_library", (vi->flags & VERIFY_F_MAP_DELETED) != 0);
+		jsonw_bool(w, "writable_library", (vi->flags & VERIFY_F_MAP_WRITABLE) != 0);
+		jsonw_str(w, "library", vi->preload);
+		jsonw_obj_close(w);
+	}
+	if (vi->flags & VERIFY_F_STDIO_NET)
+		jsonw_str(w, "stdio_network", vi->stdio_net);
+	const struct verify_unit *u = &vi->unit;
+	if (u->found) {
+		jsonw_obj_open(w, "unit");
+		jsonw_str(w, "file", u->path);
+		jsonw_str(w, "owner", owner_name(u->owner));
+		if (u->owner == VERIFY_OWNER_PACKAGE) {
+			jsonw_str(w, "package", u->pkg.name);
+			if (u->pkg.version[0])
+				jsonw_str(w, "version", u->pkg.version);
+		}
+		owl_format_time(u->mtime_ns, t, sizeof(t));
+		jsonw_str(w, "appeared", t);
+		if (u->imitates[0])
+			jsonw_str(w, "imitates", u->imitates);
+		jsonw_obj_close(w);
+	}
+	jsonw_obj_close(w);
+}
