@@ -220,6 +220,27 @@ record_to() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -c ".changes_before_start.list[] | select(.kind == \"package-install\" and .subject == \"$PKG\")" <<<"$output" | wc -l)" -ge 1 ]
 
+	# the package that owns it, and when it was installed
+	[ "$(jq -r '.package.name' <<<"$rec")" = "$PKG" ]
+	[ "$(jq -r .owl.timeline.package.name <<<"$rec")" = "$PKG" ]
+	inst_tl=$(date -d "$(jq -r .owl.timeline.package.installed <<<"$rec")" +%s)
+	[ "$inst_tl" -ge "$((t - 1))" ]
+	[ "$(jq -r '[.owl.findings[] | select(.id == "recent-binary")] | length' <<<"$rec")" = 0 ]
+	# the executable changed after the install: recent-binary
+	kill "$nc" 2>/dev/null || true
+	wait "$nc" 2>/dev/null || true
+	touch -d '+1 hour' /usr/bin/nc.traditional
+	ip netns exec owlo-c /usr/bin/nc.traditional -q -1 192.0.2.66 8003 </dev/zero >/dev/null 2>&1 &
+	nc=$!
+	_owl_pids+=("$nc")
+	sleep 0.5
+	record_to 192.0.2.66 8003 >/dev/null
+	rec=$(jq -c "select(.process.pid == $nc and .destination.port == 8003)" "$out")
+	[ -n "$rec" ]
+	f=$(jq -c '.owl.findings[] | select(.id == "recent-binary")' <<<"$rec")
+	[ -n "$f" ]
+	[[ "$(jq -r .reason <<<"$f")" == *"after package $PKG was installed"* ]]
+
 	# and its removal is a change too
 	kill "$nc" 2>/dev/null || true
 	wait "$nc" 2>/dev/null || true
