@@ -18,8 +18,17 @@ struct ancestry {
 	struct anc_proc **items;     /* each allocated alone: pointers stay valid */
 	size_t n, cap;
 	struct owl_u64map live;      /* pid+1 → index, or GONE */
-	struct owl_u64map known;     /* pid+1 → index of a caller's record */
+	struct owl_u64map known;     /* pid+1 → index of a caller's record, or GONE */
+	ancestry_lookup_fn lookup;
+	void *lookup_ud;
+	struct anc_proc *scratch;
 };
+
+void ancestry_set_lookup(struct ancestry *a, ancestry_lookup_fn fn, void *ud)
+{
+	a->lookup = fn;
+	a->lookup_ud = ud;
+}
 
 int ancestry_new(const char *proc_root, struct ancestry **ret)
 {
@@ -42,6 +51,7 @@ void ancestry_free(struct ancestry *a)
 		return;
 	for (size_t i = 0; i < a->n; i++)
 		free(a->items[i]);
+	free(a->scratch);
 	free(a->items);
 	owl_u64map_free(&a->live);
 	owl_u64map_free(&a->known);
@@ -104,11 +114,23 @@ int ancestry_add_known(struct ancestry *a, const struct anc_proc *known)
 	return owl_u64map_put(&a->known, (uint64_t)known->pid + 1, idx);
 }
 
-static const struct anc_proc *known_get(const struct ancestry *a, pid_t pid)
+static const struct anc_proc *known_get(struct ancestry *a, pid_t pid)
 {
 	uint32_t idx;
-	if (pid > 0 && owl_u64map_get(&a->known, (uint64_t)pid + 1, &idx))
+	if (pid <= 0)
+		return NULL;
+	if (owl_u64map_get(&a->known, (uint64_t)pid + 1, &idx))
+		return idx == GONE ? NULL : a->items[idx];
+	if (!a->lookup)
+		return NULL;
+	if (!a->scratch && !(a->scratch = malloc(sizeof(*a->scratch))))
+		return NULL;
+	memset(a->scratch, 0, sizeof(*a->scratch));
+	a->scratch->loginuid = a->scratch->sessionid = UINT32_MAX;
+	if (a->lookup(pid, a->scratch, a->lookup_ud) == 0 && a->scratch->pid == pid && ancestry_add_known(a, a->scratch) == 0 &&
+	    owl_u64map_get(&a->known, (uint64_t)pid + 1, &idx))
 		return a->items[idx];
+	owl_u64map_put(&a->known, (uint64_t)pid + 1, GONE);
 	return NULL;
 }
 

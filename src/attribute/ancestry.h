@@ -60,6 +60,12 @@ int ancestry_add_known(struct ancestry *a, const struct anc_proc *known);
  * is cached) and return the cache's copy, or NULL on ENOMEM. */
 const struct anc_proc *ancestry_seed(struct ancestry *a, const struct anc_proc *h);
 
+/* A source of records of exited processes, asked on a miss: fill *ret for
+ * pid and return 0, or return -ENOENT.  `owl watch` answers from its exec
+ * records.  The answer is cached for the life of the cache. */
+typedef int (*ancestry_lookup_fn)(pid_t pid, struct anc_proc *ret, void *ud);
+void ancestry_set_lookup(struct ancestry *a, ancestry_lookup_fn fn, void *ud);
+
 /* The process pid as the cache knows it (loading it on first use), or NULL
  * when it is gone and no record of it was given.  The pointer lives as long
  * as the cache. */

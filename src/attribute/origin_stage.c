@@ -1,6 +1,7 @@
 #include "attribute/origin_stage.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,63 @@
 /* a file written within this much after the package's unpack is the unpack */
 #define PKG_SLACK_NS (600ull * 1000000000ull)
 
-static origin_history_fn history_fn;
+/* The system's changes are collected once a minute at most: `owl watch`
+ * runs this stage for every new (program, endpoint) pair. */
+#define CHANGES_TTL_NS (60ull * 1000000000ull)
+
+struct changes_share {
+	struct changes c;
+	uint64_t since_ns, made_ns;
+	unsigned refs;
+	int err;
+};
+
+static struct changes_share *shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void share_put_locked(struct changes_share *s)
+{
+	if (s && --s->refs == 0) {
+		changes_free(&s->c);
+		free(s);
+	}
+}
+
+/* A reference to a change list covering [since, now], or NULL on ENOMEM. */
+static struct changes_share *share_get(uint64_t since, uint64_t now)
+{
+	pthread_mutex_lock(&shared_lock);
+	struct changes_share *s = shared;
+	if (s && s->since_ns <= since && now >= s->made_ns && now - s->made_ns < CHANGES_TTL_NS) {
+		s->refs++;
+		pthread_mutex_unlock(&shared_lock);
+		return s;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s) {
+		struct changes_opts co = {.root = NULL, .since_ns = since, .until_ns = 0};
+		s->err = changes_collect(&co, &s->c);
+		s->since_ns = since;
+		s->made_ns = now;
+		s->refs = 2; /* the caller's and the cache's */
+		share_put_locked(shared);
+		shared = s;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return s;
+}
+
+static void share_put(struct changes_share *s)
+{
+	pthread_mutex_lock(&shared_lock);
+	share_put_locked(s);
+	pthread_mutex_unlock(&shared_lock);
+}
+
+static ancestry_lookup_fn history_fn;
 static void *history_ud;
 
-void origin_set_history(origin_history_fn fn, void *ud)
+void origin_set_history(ancestry_lookup_fn fn, void *ud)
 {
 	history_fn = fn;
 	history_ud = ud;
@@ -44,7 +98,7 @@ void origin_ctx_free(struct origin_ctx *c)
 		return;
 	ancestry_free(c->anc);
 	free(c->infos);
-	changes_free(&c->changes);
+	share_put(c->share);
 	free(c);
 }
 
@@ -183,10 +237,14 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 		since = since > c->window_ns ? since - c->window_ns : 0;
 		if (c->now_ns > ORIGIN_CHANGES_MAX_AGE_NS && since < c->now_ns - ORIGIN_CHANGES_MAX_AGE_NS)
 			since = c->now_ns - ORIGIN_CHANGES_MAX_AGE_NS;
-		struct changes_opts co = {.root = NULL, .since_ns = since, .until_ns = 0};
-		c->changes_err = changes_collect(&co, &c->changes);
+		c->share = share_get(since, c->now_ns);
+		if (!c->share)
+			return -ENOMEM;
+		c->changes_err = c->share->err;
 		if (c->changes_err == -ENOMEM)
 			return -ENOMEM;
+		if (c->changes_err == 0)
+			c->changes = c->share->c;
 		c->have_changes = c->changes_err == 0;
 	}
 
@@ -259,7 +317,7 @@ int origin_stage(const struct scan_opts *o, struct scan_result *r)
 	if (rc < 0)
 		return rc;
 	if (history_fn)
-		history_fn(c->anc, history_ud);
+		ancestry_set_lookup(c->anc, history_fn, history_ud);
 	r->origin = c;
 	return origin_run(c, proc_root, r);
 }

@@ -15,22 +15,26 @@
 #define ORIGIN_CHANGES_MAX_AGE_NS (400ull * 86400 * 1000000000ull)
 
 /* Lives in scan_result.origin; owns every owl_proc.origin of the scan. */
+struct changes_share;
+
 struct origin_ctx {
 	struct ancestry *anc;
 	struct origin_info *infos;     /* one per scan_result.procs[i] */
 	size_t ninfos;
-	struct changes changes;        /* system changes from the oldest start - window to the scan */
+	struct changes changes;        /* system changes from the oldest start - window to the scan
+					* (a view of a list shared between runs for a minute: do not free) */
+	struct changes_share *share;
 	bool have_changes;
 	int changes_err;               /* -errno when they could not be collected */
 	uint64_t window_ns;
 	uint64_t now_ns;
 };
 
-/* Processes that exited but were seen by a tracer: called once per scan
- * with the fresh cache, before any chain is built; add each record with
- * ancestry_add_known().  `owl watch` registers its exec records here. */
-typedef void (*origin_history_fn)(struct ancestry *a, void *ud);
-void origin_set_history(origin_history_fn fn, void *ud);
+/* Processes that exited but were seen by a tracer: every scan's ancestry
+ * cache asks fn (see ancestry_lookup_fn) for a pid /proc no longer has,
+ * and for the recorded parent of a live process that was reparented.
+ * `owl watch` registers a lookup in its exec records.  NULL = none. */
+void origin_set_history(ancestry_lookup_fn fn, void *ud);
 
 /* The stage (scan_stages[]): never fails for a missing log or a vanished
  * process; -ENOMEM only. */

@@ -152,11 +152,59 @@ static void test_known_dead(void **state)
 	ancestry_free(a);
 }
 
+/* a tracer's exec records, asked on a miss */
+static int lookups;
+static int tracer_lookup(pid_t pid, struct anc_proc *ret, void *ud)
+{
+	(void)ud;
+	lookups++;
+	if (pid == 250) {
+		ret->pid = 250;
+		ret->ppid = 100;
+		ret->start_ns = start_ns(70);
+		owl_strlcpy(ret->comm, "sh", sizeof(ret->comm));
+		return 0;
+	}
+	if (pid == 300) {
+		ret->pid = 300;
+		ret->ppid = 250;
+		ret->start_ns = start_ns(80);
+		owl_strlcpy(ret->comm, "miner", sizeof(ret->comm));
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct ancestry *a;
+	assert_int_equal(ancestry_new(root, &a), 0);
+	ancestry_set_lookup(a, tracer_lookup, NULL);
+	const struct anc_proc *chain[ANC_MAX_HOPS];
+	bool trunc;
+	const struct anc_proc *miner = ancestry_get(a, 300);
+	size_t n = ancestry_chain(a, miner, chain, ANC_MAX_HOPS, &trunc);
+	assert_int_equal(n, 3);
+	assert_int_equal(chain[0]->pid, 250);
+	assert_true(chain[0]->exited);
+	assert_true(miner->reparented);
+	/* answers are cached, misses too */
+	int before = lookups;
+	n = ancestry_chain(a, miner, chain, ANC_MAX_HOPS, &trunc);
+	assert_int_equal(n, 3);
+	assert_null(ancestry_get(a, 777));
+	assert_null(ancestry_get(a, 777));
+	assert_int_equal(lookups, before + 1);
+	ancestry_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_known_dead),
+		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
