@@ -45,7 +45,10 @@ void report_origin_parent(struct jsonw *w, const struct owl_proc *p)
 	if (!oi || !oi->nchain)
 		return;
 	const struct anc_proc *h = oi->chain[0];
-	/* pid was written by the caller; a recorded parent may differ from ppid */
+	/* pid (the current ppid) was written by the caller; a recorded parent
+	 * of a reparented process is in owl.ancestry only */
+	if (h->pid != p->ppid)
+		return;
 	jsonw_str(w, "name", h->comm);
 	if (h->exe[0])
 		jsonw_str(w, "executable", h->exe);
