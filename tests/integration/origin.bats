@@ -151,6 +151,32 @@ record_to() {
 	[ "$(jq -r '.owl.session // "none"' <<<"$rec")" = none ]
 }
 
+@test "a job started by cron is scheduled" {
+	# cron is not installed here: a stand-in whose comm is "cron" (as
+	# Debian's cron forks a child named cron for each job) runs the job's sh
+	sockprog owlo-s tcp-listen 192.0.2.66 8006
+	ip netns exec owlo-c "$PY" -c '
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(15, b"cron", 0, 0, 0)
+p = subprocess.Popen(["/bin/sh", "-c", "'"$PY"' '"$HELPERS"'/sockprog.py tcp-connect 192.0.2.66 8006; true"])
+time.sleep(300)' >"$tmpd/cron.out" 2>&1 &
+	_owl_pids+=("$!")
+	for _ in $(seq 100); do grep -q '^ready' "$tmpd/cron.out" && break; sleep 0.05; done
+	pid=$(sed -n 's/^ready \([0-9]*\).*/\1/p' "$tmpd/cron.out")
+	[ -n "$pid" ]
+	_owl_pids+=("$pid")
+	rec=$(record_to 192.0.2.66 8006)
+	[ -n "$rec" ]
+	[ "$(jq -r .process.pid <<<"$rec")" = "$pid" ]
+	[ "$(jq -r .owl.origin <<<"$rec")" = scheduled ]
+	[ "$(jq -r .owl.trigger <<<"$rec")" = cron ]
+	[[ "$(jq -r .owl.origin_evidence <<<"$rec")" == "started by cron (pid "* ]]
+	[ "$(jq -r '.owl.ancestry[0].name' <<<"$rec")" = sh ]
+	[ "$(jq -r '.owl.ancestry[1].name' <<<"$rec")" = cron ]
+	# cron -> sh is an ordinary case
+	[ "$(jq -r '[.owl.findings[] | select(.id == "unexpected-parent")] | length' <<<"$rec")" = 0 ]
+}
+
 @test "a shell spawned by a web server that connects out is unexpected-parent" {
 	sockprog owlo-c tcp-listen 192.0.2.65 9001
 	start_bg ip netns exec owlo-s "$PY" "$HELPERS/owlo_websrv.py" 192.0.2.66 8080 "$tmpd/shell.pid"

@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "timeline/changes.h"
 #include "timeline/dpkglog.h"
+#include "timeline/timeline.h"
 
 struct line_case {
 	const char *line;
@@ -244,7 +245,33 @@ static void test_collect_tree(void **state)
 	changes_range(&ch, t, 3600ull * 1000000000ull, &a, &b);
 	assert_int_equal(b - a, 1);
 	assert_string_equal(ch.v[a].subject, "sl");
+
+	/* a package's install time: the log's last install/upgrade ... */
+	uint64_t it;
+	const char *src;
+	assert_int_equal(timeline_package_time(&ch, root, "sl:amd64", &it, &src), 0);
+	assert_int_equal(dpkglog_parse_time("2026-12-04 17:50:01", 19, &t), 0);
+	assert_int_equal(it, t);
+	assert_string_equal(src, "dpkg.log");
+	/* ... else the mtime of its file list */
+	snprintf(p, sizeof(p), "%s/var/lib", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/curl.list", root);
+	write_file(p, "/usr/bin/curl\n");
+	assert_int_equal(timeline_package_time(&ch, root, "curl", &it, &src), 0);
+	assert_string_equal(src, "dpkg info .list mtime");
+	assert_int_equal(timeline_package_time(&ch, root, "nosuchpkg", &it, &src), -ENOENT);
 	changes_free(&ch);
+
+	/* world-writable places */
+	assert_true(timeline_writable_location("/tmp/x"));
+	assert_true(timeline_writable_location("/dev/shm/.a/b"));
+	assert_true(timeline_writable_location("/run/user/1000/x"));
+	assert_false(timeline_writable_location("/usr/bin/curl"));
 
 	/* the window drops what came before it */
 	assert_int_equal(dpkglog_parse_time("2026-11-15 00:00:00", 19, &o.since_ns), 0);
