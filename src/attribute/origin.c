@@ -293,6 +293,14 @@ void origin_classify(const struct anc_proc *self, const struct anc_proc *const *
 		}
 	}
 
+	/* init itself */
+	if (self->pid == 1) {
+		oi->kind = ORIGIN_SERVICE;
+		fmt(oi, "the init process (pid 1), started by the kernel");
+		oi->decided_by = 1;
+		return;
+	}
+
 	/* 2. walk up from the process: the nearest tty, login/ssh session or
 	 * scheduler decides */
 	for (size_t i = 0; i <= n; i++) {
@@ -423,7 +431,7 @@ void origin_classify(const struct anc_proc *self, const struct anc_proc *const *
 		return;
 	}
 
-	/* 6. a direct child of an init that is systemd, without a unit: unknown */
+	/* 6. unknown */
 	if (n == 0)
 		fmt(oi, "no parent, terminal, session, unit or scheduler known");
 	else

@@ -96,6 +96,7 @@ static const struct origin_case cases[] = {
 	  {4390, "bash", "/usr/bin/bash", "-bash", 0, 0, 1, 0, "", "", false, 1},
 	  {4380, "login", "/usr/bin/login", "/bin/login -p --", 0, 0, 1, 0, "", "", false, 1}, INIT},
 	 ORIGIN_USER, "login session", "", "", "", 0, 0},
+	{"init itself", {INIT}, ORIGIN_SERVICE, "the init process (pid 1)", "", "", "", NONE, 0},
 	{"nothing known",
 	 {{7000, "thing", "/opt/thing", "thing", 0, NONE, NONE, 0, "", "", false, 1},
 	  {6990, "starter", "/opt/starter", "starter", 0, NONE, NONE, 0, "", "", false, 1}, INIT},
