@@ -40,13 +40,18 @@ done
 read -r _ port n bytes <"$work/ready"
 echo "bench-verify: $n packaged executables ($((bytes / 1048576)) MiB) hold connections to 127.0.0.1:$port"
 
-# one run: "wall_us cpu_us" (cpu = user + sys of owl, from GNU time)
+# one run: "wall_us cpu_us stages_us total_scan_us" (cpu = user + sys of owl,
+# from GNU time; stages = owl's own --verbose figure for the enrichment
+# stages, i.e. verification; total_scan = collect + attribute + stages + judge)
 one() {
-	local t0 t1 cpu
+	local t0 t1 cpu st
 	t0=$(date +%s%N)
-	cpu=$(/usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%d", ($1 + $2) * 1000000}')
+	cpu=$(/usr/bin/time -f '%U %S' -o "$work/time" "$@" -v 2>"$work/err" >/dev/null; tail -1 "$work/time" |
+		awk '{printf "%d", ($1 + $2) * 1000000}')
 	t1=$(date +%s%N)
-	echo "$(((t1 - t0) / 1000)) $cpu"
+	st=$(sed -n 's/^owl: time: collect \([0-9.]*\) ms, attribute \([0-9.]*\) ms, stages \([0-9.]*\) ms, judge \([0-9.]*\) ms$/\3 \1 \2 \4/p' "$work/err" |
+		awk '{printf "%d %d", $1 * 1000, ($1 + $2 + $3 + $4) * 1000}')
+	echo "$(((t1 - t0) / 1000)) $cpu ${st:-0 0}"
 }
 
 median() { # column
@@ -69,12 +74,14 @@ for _ in $(seq "$RUNS"); do
 	one env OWL_DIGEST_CACHE="$cache" "$OWL" scan --all --json >>"$work/warm"
 done
 
-bw=$(median 1 <"$work/base"); bc=$(median 2 <"$work/base")
-cw=$(median 1 <"$work/cold"); cc=$(median 2 <"$work/cold")
-ww=$(median 1 <"$work/warm"); wc=$(median 2 <"$work/warm")
-awk -v bw="$bw" -v bc="$bc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" -v runs="$RUNS" 'BEGIN {
+bw=$(median 1 <"$work/base"); bc=$(median 2 <"$work/base"); bt=$(median 4 <"$work/base")
+cw=$(median 1 <"$work/cold"); cc=$(median 2 <"$work/cold"); cs=$(median 3 <"$work/cold")
+ww=$(median 1 <"$work/warm"); wc=$(median 2 <"$work/warm"); ws=$(median 3 <"$work/warm")
+awk -v bw="$bw" -v bc="$bc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" -v runs="$RUNS" \
+	-v bt="$bt" -v cs="$cs" -v ws="$ws" 'BEGIN {
 	printf "owl scan --all --json, median of %d interleaved runs (wall clock; CPU = user+sys):\n", runs
 	printf "  --no-verify     wall %7.1f ms   CPU %7.1f ms\n", bw, bc
-	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +50%%)\n", cw, cc, (cw - bw) * 100 / bw
-	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.0f%% (target +10%%)\n", ww, wc, (ww - bw) * 100 / bw
+	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +50%%)\n", cw, cc, cw - bw, (cw - bw) * 100 / bw
+	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +10%%)\n", ww, wc, ww - bw, (ww - bw) * 100 / bw
+	printf "owl -v: the scan itself (collect+attribute+judge, --no-verify) %.1f ms; the verify stage: cold %.1f ms (+%.0f%%), warm %.1f ms (+%.0f%%)\n", bt, cs, cs * 100 / bt, ws, ws * 100 / bt
 }'

@@ -145,6 +145,19 @@ const char *procinfo_arg(const struct owl_proc *p, int i, size_t *ret_len)
 	return p->args + off;
 }
 
+/* A file holding one unsigned 32-bit number (loginuid, sessionid); *ret
+ * untouched when unreadable or malformed. */
+static void read_u32_file(int dfd, const char *name, uint32_t *ret)
+{
+	char buf[32];
+	long long v;
+	if (owl_read_fileat(dfd, name, buf, sizeof(buf)) <= 0)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (owl_strtonum(buf, 0, 0xffffffffll, &v) == 0)
+		*ret = (uint32_t)v;
+}
+
 static uint64_t ns_ino(int dfd, const char *name)
 {
 	struct stat st;
@@ -208,20 +221,8 @@ int procinfo_load(const char *proc_root, pid_t pid, struct owl_proc *p)
 				p->argc++;
 	}
 
-	n = owl_read_fileat(dfd, "loginuid", buf, 32);
-	if (n > 0) {
-		long long v;
-		buf[strcspn(buf, "\n")] = '\0';
-		if (owl_strtonum(buf, 0, 0xffffffffll, &v) == 0)
-			p->loginuid = (uint32_t)v;
-	}
-	n = owl_read_fileat(dfd, "sessionid", buf, 32);
-	if (n > 0) {
-		long long v;
-		buf[strcspn(buf, "\n")] = '\0';
-		if (owl_strtonum(buf, 0, 0xffffffffll, &v) == 0)
-			p->sessionid = (uint32_t)v;
-	}
+	read_u32_file(dfd, "loginuid", &p->loginuid);
+	read_u32_file(dfd, "sessionid", &p->sessionid);
 
 	n = owl_read_fileat(dfd, "cgroup", buf, sizeof(buf));
 	if (n > 0 && cgroup_pick_path(buf, (size_t)n, p->cgroup_path, sizeof(p->cgroup_path)) == 0)

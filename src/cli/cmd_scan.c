@@ -146,7 +146,7 @@ static void warn_missing(const struct scan_result *r)
 
 static int scan_main(int argc, char **argv)
 {
-	struct scan_opts o = {.collect = {.with_info = true}};
+	struct scan_opts o = {.collect = {.with_info = COLLECT_INFO_EGRESS}};
 	struct endpoint_cli ep;
 	endpoint_cli_init(&ep, argc);
 	bool json = false, verbose = false;

@@ -24,24 +24,27 @@ bool cli_have_command(const char *name)
 	return false;
 }
 
+static void vmsg(const char *fmt, va_list ap)
+{
+	fputs("owl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("owl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_usage_error(const struct owl_command *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("owl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (cmd && cmd->usage)
 		cmd->usage(stderr);
 	return OWL_EXIT_ERROR;

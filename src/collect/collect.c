@@ -37,6 +37,34 @@ static bool diag_missing(int err)
 	       err == -EAFNOSUPPORT;
 }
 
+static bool wants_info(const struct owl_conn *c)
+{
+	switch (c->state) {
+	case OWL_TCP_ESTABLISHED: case OWL_TCP_SYN_SENT: case OWL_TCP_FIN_WAIT1: case OWL_TCP_FIN_WAIT2:
+	case OWL_TCP_CLOSE_WAIT: case OWL_TCP_LAST_ACK: case OWL_TCP_CLOSING:
+		break;
+	default:
+		return false;
+	}
+	return !owl_addr_is_loopback(&c->raddr) && !owl_addr_is_any(&c->raddr);
+}
+
+/* tcp_info for the connections to non-loopback peers collected since
+ * `mark`, one query each.  A socket that closed meanwhile keeps no info. */
+static void fill_egress_info(struct collect_result *r, size_t mark)
+{
+	struct sockdiag_query *q = NULL;
+	for (size_t i = mark; i < r->conns.len; i++) {
+		struct owl_conn *c = collect_conn(r, i);
+		if (!wants_info(c))
+			continue;
+		if (!q && sockdiag_query_open(&q) < 0)
+			return;
+		sockdiag_query_tcpinfo(q, c);
+	}
+	sockdiag_query_close(q);
+}
+
 /* Collect all kinds in the current namespace. */
 static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_t ino, struct collect_result *r)
 {
@@ -47,7 +75,7 @@ static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_
 		int diag_err = 0, count = 0;
 		uint8_t src = OWL_SRC_DIAG;
 		if (o->source != COLLECT_SRC_PROC) {
-			count = sockdiag_dump((enum sockdiag_kind)k, o->with_info, sink_cb, &s);
+			count = sockdiag_dump((enum sockdiag_kind)k, o->with_info == COLLECT_INFO_ALL, sink_cb, &s);
 			if (count < 0) {
 				diag_err = count;
 				r->conns.len = mark; /* drop a partial dump */
@@ -61,6 +89,8 @@ static int collect_here(const struct collect_opts *o, uint32_t ns_index, uint64_
 			if (s.oom)
 				return -ENOMEM;
 		}
+		if ((k == SOCKDIAG_TCP4 || k == SOCKDIAG_TCP6) && o->with_info == COLLECT_INFO_EGRESS && src == OWL_SRC_DIAG)
+			fill_egress_info(r, mark);
 		if (k == SOCKDIAG_PACKET) {
 			/* interface names only make sense inside their namespace */
 			for (size_t i = mark; i < r->conns.len; i++) {

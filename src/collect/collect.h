@@ -19,7 +19,11 @@ enum collect_source {
 struct collect_opts {
 	enum collect_source source;
 	const char *netns;    /* NULL or "all": every namespace; else a name or inode */
-	bool with_info;       /* ask sock_diag for tcp_info */
+	/* tcp_info (byte counters, retransmits): COLLECT_INFO_EGRESS asks for
+	 * it per socket, only for connections to non-loopback peers (the only
+	 * ones judged on it), which keeps the dump as cheap as `ss -tan`;
+	 * COLLECT_INFO_ALL asks for it in the dump for every socket. */
+	enum { COLLECT_INFO_NONE = 0, COLLECT_INFO_EGRESS, COLLECT_INFO_ALL } with_info;
 	const char *proc_root;  /* "/proc" unless testing */
 	const char *run_netns;  /* "/run/netns" unless testing */
 	/* Size of each element of the result's conns vector; 0 = sizeof(struct

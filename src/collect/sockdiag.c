@@ -57,6 +57,26 @@ static int attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static void fill_tcpinfo(struct owl_conn *c, const struct nlattr *a)
+{
+	struct tcp_info ti;
+	size_t n = mnl_attr_get_payload_len(a);
+	memset(&ti, 0, sizeof(ti));
+	memcpy(&ti, mnl_attr_get_payload(a), OWL_MIN(n, sizeof(ti)));
+	c->has_tcpinfo = true;
+	c->retransmits = ti.tcpi_retransmits;
+	c->backoff = ti.tcpi_backoff;
+	c->total_retrans = ti.tcpi_total_retrans;
+	c->rtt_us = ti.tcpi_rtt;
+	c->idle_ms = ti.tcpi_last_data_recv;
+	if (n >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
+		c->bytes_acked = ti.tcpi_bytes_acked;
+		c->bytes_received = ti.tcpi_bytes_received;
+	}
+	if (n >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
+		c->bytes_sent = ti.tcpi_bytes_sent;
+}
+
 static int parse_inet(enum sockdiag_kind kind, const struct nlmsghdr *nlh, struct owl_conn *ret)
 {
 	int family, proto, transport;
@@ -85,6 +105,8 @@ static int parse_inet(enum sockdiag_kind kind, const struct nlmsghdr *nlh, struc
 	c.lport = ntohs(m->id.idiag_sport);
 	c.rport = ntohs(m->id.idiag_dport);
 	c.ifindex = (int32_t)m->id.idiag_if;
+	c.id_if = m->id.idiag_if;
+	c.sk_family = m->idiag_family;
 	c.cookie = (uint64_t)m->id.idiag_cookie[0] | ((uint64_t)m->id.idiag_cookie[1] << 32);
 	c.inode = m->idiag_inode;
 	c.uid = m->idiag_uid;
@@ -100,24 +122,8 @@ static int parse_inet(enum sockdiag_kind kind, const struct nlmsghdr *nlh, struc
 		memcpy(&c.cgroup_id, mnl_attr_get_payload(t.a[INET_DIAG_CGROUP_ID]), 8);
 	if (t.a[INET_DIAG_PROTOCOL] && mnl_attr_get_payload_len(t.a[INET_DIAG_PROTOCOL]) >= 1)
 		c.protocol = mnl_attr_get_u8(t.a[INET_DIAG_PROTOCOL]);
-	if (transport == OWL_TP_TCP && t.a[INET_DIAG_INFO]) {
-		struct tcp_info ti;
-		size_t n = mnl_attr_get_payload_len(t.a[INET_DIAG_INFO]);
-		memset(&ti, 0, sizeof(ti));
-		memcpy(&ti, mnl_attr_get_payload(t.a[INET_DIAG_INFO]), OWL_MIN(n, sizeof(ti)));
-		c.has_tcpinfo = true;
-		c.retransmits = ti.tcpi_retransmits;
-		c.backoff = ti.tcpi_backoff;
-		c.total_retrans = ti.tcpi_total_retrans;
-		c.rtt_us = ti.tcpi_rtt;
-		c.idle_ms = ti.tcpi_last_data_recv;
-		if (n >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
-			c.bytes_acked = ti.tcpi_bytes_acked;
-			c.bytes_received = ti.tcpi_bytes_received;
-		}
-		if (n >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
-			c.bytes_sent = ti.tcpi_bytes_sent;
-	}
+	if (transport == OWL_TP_TCP && t.a[INET_DIAG_INFO])
+		fill_tcpinfo(&c, t.a[INET_DIAG_INFO]);
 	if (transport == OWL_TP_UDP)
 		c.state = (c.raddr.family && !owl_addr_is_any(&c.raddr)) ? OWL_TCP_ESTABLISHED : OWL_TCP_CLOSE;
 	*ret = c;
@@ -339,4 +345,116 @@ int sockdiag_dump(enum sockdiag_kind kind, bool with_info, owl_conn_cb cb, void 
 	free(buf);
 	close(fd);
 	return result < 0 ? result : st.count;
+}
+
+struct sockdiag_query {
+	int fd;
+	uint32_t seq;
+	char buf[16384];
+};
+
+int sockdiag_query_open(struct sockdiag_query **ret)
+{
+	struct sockdiag_query *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (q->fd < 0) {
+		int e = -errno;
+		free(q);
+		return e;
+	}
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*ret = q;
+	return 0;
+}
+
+void sockdiag_query_close(struct sockdiag_query *q)
+{
+	if (!q)
+		return;
+	close(q->fd);
+	free(q);
+}
+
+/* The socket's own address bytes: v4-mapped when a v6 socket shows IPv4. */
+static void id_addr(const struct owl_conn *c, const struct owl_addr *a, __be32 out[4])
+{
+	memset(out, 0, 16);
+	if (c->sk_family == AF_INET6 && a->family == AF_INET) {
+		uint8_t *b = (uint8_t *)out;
+		b[10] = 0xff;
+		b[11] = 0xff;
+		memcpy(b + 12, a->bytes, 4);
+	} else {
+		memcpy(out, a->bytes, owl_addr_len(a));
+	}
+}
+
+int sockdiag_query_tcpinfo(struct sockdiag_query *q, struct owl_conn *c)
+{
+	char req[256];
+	if (c->transport != OWL_TP_TCP || (c->sk_family != AF_INET && c->sk_family != AF_INET6))
+		return -EINVAL;
+	memset(req, 0, sizeof(req));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++q->seq;
+	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = c->sk_family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	r->idiag_states = ~0u;
+	r->id.idiag_sport = htons(c->lport);
+	r->id.idiag_dport = htons(c->rport);
+	id_addr(c, &c->laddr, r->id.idiag_src);
+	id_addr(c, &c->raddr, r->id.idiag_dst);
+	r->id.idiag_if = c->id_if;
+	r->id.idiag_cookie[0] = (uint32_t)c->cookie;
+	r->id.idiag_cookie[1] = (uint32_t)(c->cookie >> 32);
+
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	if (sendto(q->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = recv(q->fd, q->buf, sizeof(q->buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		const char *p = q->buf;
+		size_t rem = (size_t)n;
+		while (rem >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *h = (const struct nlmsghdr *)p;
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > rem)
+				return -EINVAL;
+			if (h->nlmsg_seq == q->seq) {
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+						return -EINVAL;
+					const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+					return e->error < 0 ? e->error : -ENOENT;
+				}
+				if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+				    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+					struct attr_tab t;
+					memset(&t, 0, sizeof(t));
+					if (mnl_attr_parse(h, sizeof(struct inet_diag_msg), attr_cb, &t) < 0)
+						return -EINVAL;
+					if (!t.a[INET_DIAG_INFO])
+						return -ENOENT;
+					fill_tcpinfo(c, t.a[INET_DIAG_INFO]);
+					return 0;
+				}
+			}
+			size_t step = NLMSG_ALIGN(h->nlmsg_len);
+			if (step >= rem)
+				break;
+			p += step;
+			rem -= step;
+		}
+	}
 }

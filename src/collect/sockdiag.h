@@ -34,6 +34,19 @@ const char *sockdiag_kind_name(enum sockdiag_kind k);
  * another -errno. */
 int sockdiag_dump(enum sockdiag_kind kind, bool with_info, owl_conn_cb cb, void *arg);
 
+/* Looking sockets up one by one (in the namespace the handle was opened in). */
+struct sockdiag_query;
+
+/* Open a query handle in the current network namespace.  Returns 0 or -errno. */
+int sockdiag_query_open(struct sockdiag_query **ret);
+void sockdiag_query_close(struct sockdiag_query *q);
+
+/* Ask the kernel for the tcp_info of one TCP socket (matched by its tuple
+ * and cookie) and fill c's has_tcpinfo, retransmits, backoff, byte counters,
+ * rtt and idle time.  Returns 0, -ENOENT when the socket is gone, or -errno.
+ * c is untouched on failure. */
+int sockdiag_query_tcpinfo(struct sockdiag_query *q, struct owl_conn *c);
+
 /* Parse one message of a dump of `kind` into *ret.  Returns 0, 1 when the
  * message is not a socket record (NLMSG_DONE etc.), or -EINVAL when it is
  * malformed.  *ret is untouched on failure. */

@@ -99,6 +99,8 @@ struct owl_conn {
 	uint64_t bytes_acked, bytes_received, bytes_sent;
 	uint32_t rtt_us;
 	uint64_t idle_ms;       /* time since last data received (tcpi_last_data_recv) */
+	uint8_t sk_family;      /* the socket's own family (AF_INET6 for a v6 socket on v4-mapped addresses) */
+	uint32_t id_if;         /* sock_diag id.idiag_if, needed to look the socket up again */
 };
 
 #define OWL_COMM_MAX 64         /* kernel comm is 16, but escaping may grow it */

@@ -151,7 +151,16 @@ static int is_wide(uint32_t cp)
 	       (cp >= 0x20000 && cp <= 0x3fffd);
 }
 
-size_t owl_display_prefix(const char *s, size_t len, size_t cols)
+static size_t char_width(uint32_t cp)
+{
+	if (cp >= 0x300 && cp <= 0x36f) /* combining marks */
+		return 0;
+	return is_wide(cp) ? 2 : 1;
+}
+
+/* Walk s until cols columns are filled; returns the bytes taken and sets
+ * *ret_cols to the columns they use.  cols == (size_t)-1: no limit. */
+static size_t measure(const char *s, size_t len, size_t cols, size_t *ret_cols)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, w = 0;
@@ -160,28 +169,25 @@ size_t owl_display_prefix(const char *s, size_t len, size_t cols)
 		size_t n = utf8_decode(u + i, len - i, &cp);
 		if (n == 0)
 			n = 1, cp = '?';
-		size_t cw = is_wide(cp) ? 2 : 1;
-		if (cp >= 0x300 && cp <= 0x36f)
-			cw = 0;
+		size_t cw = char_width(cp);
 		if (cols != (size_t)-1 && w + cw > cols)
 			break;
 		w += cw;
 		i += n;
 	}
+	*ret_cols = w;
 	return i;
+}
+
+size_t owl_display_prefix(const char *s, size_t len, size_t cols)
+{
+	size_t w;
+	return measure(s, len, cols, &w);
 }
 
 size_t owl_display_width(const char *s, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, w = 0;
-	while (i < len) {
-		uint32_t cp;
-		size_t n = utf8_decode(u + i, len - i, &cp);
-		if (n == 0)
-			n = 1, cp = '?';
-		w += is_wide(cp) ? 2 : 1;
-		i += n;
-	}
+	size_t w;
+	measure(s, len, (size_t)-1, &w);
 	return w;
 }

@@ -104,6 +104,10 @@ struct digest_cache {
 	struct owl_u64map oidx;
 	struct oentry *o;
 	size_t on, ocap;
+	/* database generations asked about in this run: owner entries of any
+	 * other generation are stale (dpkg ran since) and are not written back */
+	uint64_t gens[16];
+	size_t ngens;
 	unsigned rejected;
 };
 
@@ -208,10 +212,49 @@ static void entry_encode(const struct dentry *d, uint8_t out[88])
 	memcpy(out + 56, d->v.sha256, 32);
 }
 
-static bool mac(const uint8_t key[32], const uint8_t *data, size_t len, uint8_t out[32])
+/* HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once
+ * per parse/serialise: OpenSSL's one-shot HMAC() fetches the algorithm on
+ * every call, which costs more than the hashing of one small entry. */
+struct hmacpre {
+	EVP_MD_CTX *in, *out, *tmp;
+};
+
+static void hmac_done(struct hmacpre *h)
 {
-	unsigned int ol = 0;
-	return HMAC(EVP_sha256(), key, 32, data, len, out, &ol) && ol == 32;
+	EVP_MD_CTX_free(h->in);
+	EVP_MD_CTX_free(h->out);
+	EVP_MD_CTX_free(h->tmp);
+}
+
+static bool hmac_init(struct hmacpre *h, const uint8_t key[32])
+{
+	uint8_t ipad[64], opad[64];
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (int i = 0; i < 32; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	h->in = EVP_MD_CTX_new();
+	h->out = EVP_MD_CTX_new();
+	h->tmp = EVP_MD_CTX_new();
+	bool ok = h->in && h->out && h->tmp && EVP_DigestInit_ex(h->in, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(h->in, ipad, 64) && EVP_DigestInit_ex(h->out, EVP_sha256(), NULL) &&
+		  EVP_DigestUpdate(h->out, opad, 64);
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+	if (!ok)
+		hmac_done(h);
+	return ok;
+}
+
+static bool mac(struct hmacpre *h, const uint8_t *data, size_t len, uint8_t out[32])
+{
+	uint8_t inner[32];
+	unsigned int l1 = 0, l2 = 0;
+	return EVP_MD_CTX_copy_ex(h->tmp, h->in) && EVP_DigestUpdate(h->tmp, data, len) &&
+	       EVP_DigestFinal_ex(h->tmp, inner, &l1) && l1 == 32 && EVP_MD_CTX_copy_ex(h->tmp, h->out) &&
+	       EVP_DigestUpdate(h->tmp, inner, 32) && EVP_DigestFinal_ex(h->tmp, out, &l2) && l2 == 32;
 }
 
 static uint64_t okey_hash(const struct digest_key *k, uint64_t pathhash, uint64_t gen)
@@ -242,10 +285,33 @@ static int owner_add(struct digest_cache *c, const struct oentry *oe)
 	return 0;
 }
 
+static void note_gen(struct digest_cache *c, uint64_t gen)
+{
+	for (size_t i = 0; i < c->ngens; i++)
+		if (c->gens[i] == gen)
+			return;
+	if (c->ngens < OWL_ARRAY_SIZE(c->gens))
+		c->gens[c->ngens++] = gen;
+	else
+		c->ngens = SIZE_MAX; /* too many: keep everything */
+}
+
+static bool gen_live(const struct digest_cache *c, uint64_t gen)
+{
+	if (c->ngens == SIZE_MAX || c->ngens == 0)
+		return true;
+	for (size_t i = 0; i < c->ngens; i++)
+		if (c->gens[i] == gen)
+			return true;
+	return false;
+}
+
 bool digest_cache_owner_get(struct digest_cache *c, const struct digest_key *k, uint64_t pathhash, uint64_t gen,
 			    struct digest_owner *ret)
 {
 	uint32_t i;
+	if (c && c->ngens != SIZE_MAX)
+		note_gen(c, gen);
 	if (!c || !owl_u64map_get(&c->oidx, okey_hash(k, pathhash, gen), &i))
 		return false;
 	const struct oentry *oe = &c->o[i];
@@ -260,6 +326,8 @@ int digest_cache_owner_put(struct digest_cache *c, const struct digest_key *k, u
 {
 	if (!c)
 		return 0;
+	if (c->ngens != SIZE_MAX)
+		note_gen(c, gen);
 	struct oentry oe = {.k = *k, .pathhash = pathhash, .gen = gen, .v = *v};
 	oe.persist = k->ctime_ns > 0 && (uint64_t)k->ctime_ns + DIGEST_RACY_NS < looked_at_ns;
 	int rc = owner_add(c, &oe);
@@ -341,12 +409,15 @@ int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, c
 	uint32_t nd = get_u32(buf + 8), no = get_u32(buf + 12);
 	if (nd > DIGEST_CACHE_MAX || no > DIGEST_CACHE_MAX)
 		return -EINVAL;
+	struct hmacpre h;
+	if (!hmac_init(&h, key))
+		return -ENOMEM;
 	int n = 0;
 	size_t off = 16;
 	for (uint32_t k = 0; k < nd && off + DIGEST_ENTRY_SIZE <= len; k++, off += DIGEST_ENTRY_SIZE) {
 		const uint8_t *p = buf + off;
 		uint8_t m[32];
-		if (!mac(key, p, 88, m) || CRYPTO_memcmp(m, p + 88, 32) != 0) {
+		if (!mac(&h, p, 88, m) || CRYPTO_memcmp(m, p + 88, 32) != 0) {
 			c->rejected++;
 			continue;
 		}
@@ -358,23 +429,28 @@ int digest_cache_parse(struct digest_cache *c, const uint8_t *buf, size_t len, c
 		d.k.ctime_ns = (int64_t)get_u64(p + 32);
 		memcpy(d.v.md5, p + 40, 16);
 		memcpy(d.v.sha256, p + 56, 32);
-		if (cache_add(c, &d.k, &d.v, true, true) < 0)
+		if (cache_add(c, &d.k, &d.v, true, true) < 0) {
+			hmac_done(&h);
 			return -ENOMEM;
+		}
 		n++;
 	}
 	for (uint32_t k = 0; k < no && off + DIGEST_OWNER_SIZE <= len; k++, off += DIGEST_OWNER_SIZE) {
 		const uint8_t *p = buf + off;
 		uint8_t m[32];
-		if (!mac(key, p, 768, m) || CRYPTO_memcmp(m, p + 768, 32) != 0) {
+		if (!mac(&h, p, 768, m) || CRYPTO_memcmp(m, p + 768, 32) != 0) {
 			c->rejected++;
 			continue;
 		}
 		struct oentry oe;
 		owner_decode(p, &oe);
-		if (owner_add(c, &oe) < 0)
+		if (owner_add(c, &oe) < 0) {
+			hmac_done(&h);
 			return -ENOMEM;
+		}
 		n++;
 	}
+	hmac_done(&h);
 	if (off != len)
 		c->rejected++; /* a torn or padded tail */
 	return n;
@@ -387,7 +463,7 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 	for (size_t i = 0; i < c->n; i++)
 		nd += c->e[i].persist;
 	for (size_t i = 0; i < c->on; i++)
-		no += c->o[i].persist;
+		no += c->o[i].persist && gen_live(c, c->o[i].gen);
 	if (nd > DIGEST_CACHE_MAX) {
 		sd = nd - DIGEST_CACHE_MAX;
 		nd = DIGEST_CACHE_MAX;
@@ -398,8 +474,11 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 	}
 	size_t len = 16 + nd * DIGEST_ENTRY_SIZE + no * DIGEST_OWNER_SIZE;
 	uint8_t *b = malloc(len);
-	if (!b)
+	struct hmacpre h;
+	if (!b || !hmac_init(&h, key)) {
+		free(b);
 		return -ENOMEM;
+	}
 	memcpy(b, DIGEST_MAGIC, 8);
 	put_u32(b + 8, (uint32_t)nd);
 	put_u32(b + 12, (uint32_t)no);
@@ -412,26 +491,28 @@ int digest_cache_serialize(struct digest_cache *c, const uint8_t key[32], uint8_
 			continue;
 		}
 		entry_encode(&c->e[i], b + off);
-		if (!mac(key, b + off, 88, b + off + 88))
+		if (!mac(&h, b + off, 88, b + off + 88))
 			goto fail;
 		off += DIGEST_ENTRY_SIZE;
 	}
 	for (size_t i = 0; i < c->on; i++) {
-		if (!c->o[i].persist)
+		if (!c->o[i].persist || !gen_live(c, c->o[i].gen))
 			continue;
 		if (so) {
 			so--;
 			continue;
 		}
 		owner_encode(&c->o[i], b + off);
-		if (!mac(key, b + off, 768, b + off + 768))
+		if (!mac(&h, b + off, 768, b + off + 768))
 			goto fail;
 		off += DIGEST_OWNER_SIZE;
 	}
+	hmac_done(&h);
 	*ret = b;
 	*ret_len = off;
 	return 0;
 fail:
+	hmac_done(&h);
 	free(b);
 	return -EIO;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 	if (!c)
 		return -ENOMEM;
 	c->host_root_fd = c->unit_root_fd = -1;
+	pthread_mutex_init(&c->mu, NULL);
 	owl_strlcpy(c->proc_root, o && o->proc_root ? o->proc_root : "/proc", sizeof(c->proc_root));
 	c->threads = o ? o->threads : 0;
 	c->now_ns = owl_now_ns();
@@ -72,6 +74,7 @@ void verify_ctx_free(struct verify_ctx *c)
 		close(c->host_root_fd);
 	if (c->unit_root_fd >= 0)
 		close(c->unit_root_fd);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -169,7 +172,10 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 	digest_key_from_stat(&st, &k);
 	*ret_key = k;
 	bool from_file = false;
-	if (digest_cache_get(c->cache, &k, ret, &from_file)) {
+	pthread_mutex_lock(&c->mu);
+	bool hit = digest_cache_get(c->cache, &k, ret, &from_file);
+	pthread_mutex_unlock(&c->mu);
+	if (hit) {
 		*ret_cached = from_file;
 		return 0;
 	}
@@ -180,8 +186,11 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 		return rc;
 	/* the file changed while we read it: do not remember this digest */
 	struct stat st2;
-	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec) {
+		pthread_mutex_lock(&c->mu);
 		(void)digest_cache_put(c->cache, &k, &v, t0);
+		pthread_mutex_unlock(&c->mu);
+	}
 	*ret = v;
 	*ret_cached = false;
 	return 0;
@@ -207,7 +216,7 @@ static void check_preload_env(struct verify_ctx *c, int pdir, struct verify_info
 	(void)c;
 }
 
-static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
+static void check_preload_file_locked(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
 {
 	if (is_host && c->preload_file_checked) {
 		if (c->host_preload[0]) {
@@ -237,10 +246,24 @@ static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, 
 	}
 }
 
+static void check_preload_file(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
+{
+	pthread_mutex_lock(&c->mu);
+	check_preload_file_locked(c, root_fd, is_host, vi);
+	pthread_mutex_unlock(&c->mu);
+}
+
+#define DELETED_MAX 8
+
 struct maps_ud {
 	struct verify_info *vi;
 	const char *exe;
 	size_t exe_len;
+	const char *rootpfx; /* strip this from mapped paths ("" = none) */
+	/* distinct deleted libraries, to tell an upgrade from a hidden file */
+	char deleted[DELETED_MAX][512];
+	int ndeleted;
+	bool deleted_overflow;
 };
 
 static int maps_cb(void *ud, const struct vproc_map *m)
@@ -254,10 +277,26 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 		return 0; /* JIT double-mapping (libffi, V8): not a library on disk */
 	char p[OWL_PATH_MAX];
 	owl_strncpy0(p, sizeof(p), m->path, m->path_len);
-	if (m->deleted && !(u->vi->flags & VERIFY_F_MAP_DELETED)) {
-		u->vi->flags |= VERIFY_F_MAP_DELETED;
-		if (!u->vi->preload[0])
-			owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+	size_t pl = strlen(u->rootpfx);
+	if (pl > 1 && strncmp(p, u->rootpfx, pl) == 0 && p[pl] == '/')
+		memmove(p, p + pl, strlen(p + pl) + 1);
+	if (strcmp(p, u->exe) == 0)
+		return 0;
+	if (m->deleted) {
+		if (!(u->vi->flags & VERIFY_F_MAP_DELETED)) {
+			u->vi->flags |= VERIFY_F_MAP_DELETED;
+			if (!u->vi->preload[0])
+				owl_strlcpy(u->vi->preload, p, sizeof(u->vi->preload));
+		}
+		bool seen = false;
+		for (int i = 0; i < u->ndeleted && !seen; i++)
+			seen = strcmp(u->deleted[i], p) == 0;
+		if (!seen) {
+			if (u->ndeleted < DELETED_MAX && strlen(p) < sizeof(u->deleted[0]))
+				owl_strlcpy(u->deleted[u->ndeleted++], p, sizeof(u->deleted[0]));
+			else
+				u->deleted_overflow = true;
+		}
 	}
 	if (vrule_writable_prefix(p) && !(u->vi->flags & VERIFY_F_MAP_WRITABLE)) {
 		u->vi->flags |= VERIFY_F_MAP_WRITABLE;
@@ -267,17 +306,48 @@ static int maps_cb(void *ud, const struct vproc_map *m)
 	return 0;
 }
 
-static void check_maps(int pdir, const char *exe_path, struct verify_info *vi)
+/* Every deleted library is back at its path as a packaged file: the
+ * process outlived a package upgrade (libssl, libc …), nothing hides. */
+static bool deleted_by_upgrade(struct verify_ctx *c, int root_fd, bool is_host, const struct maps_ud *u)
+{
+	if (u->deleted_overflow || !u->ndeleted)
+		return false;
+	for (int i = 0; i < u->ndeleted; i++) {
+		int fd = vroot_open(root_fd, u->deleted[i], O_PATH | O_NOFOLLOW);
+		struct stat st;
+		if (fd < 0)
+			return false;
+		bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		close(fd);
+		if (!ok)
+			return false;
+		struct digest_key k; /* the file now at the path: its answer is cached */
+		digest_key_from_stat(&st, &k);
+		struct digest_owner o;
+		const char *note = NULL;
+		if (verify_owner_of(c, root_fd, is_host, u->deleted[i], &k, NULL, &o, &note) < 0 ||
+		    o.owner != VERIFY_OWNER_PACKAGE)
+			return false;
+	}
+	return true;
+}
+
+static void check_maps(struct verify_ctx *c, int pdir, int root_fd, bool is_host, const char *exe_path,
+		       const char *rootpfx, struct verify_info *vi)
 {
 	int fd = openat(pdir, "maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	char *buf = NULL;
 	size_t len = 0;
-	if (vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
-		struct maps_ud u = {.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path)};
-		(void)vproc_parse_maps(buf, len, maps_cb, &u, NULL);
+	struct maps_ud *u = calloc(1, sizeof(*u));
+	if (u && vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
+		*u = (struct maps_ud){.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path), .rootpfx = rootpfx};
+		(void)vproc_parse_maps(buf, len, maps_cb, u, NULL);
+		if ((vi->flags & VERIFY_F_MAP_DELETED) && deleted_by_upgrade(c, root_fd, is_host, u))
+			vi->flags |= VERIFY_F_MAP_UPGRADED;
 	}
+	free(u);
 	free(buf);
 	close(fd);
 }
@@ -383,8 +453,8 @@ static bool root_gen(int root_fd, uint64_t *ret)
  * this identity, path and database generation, else from the database.
  * md5 (may be NULL): the running image's, to pick the record it matches.
  * Returns 0, -ENODATA (no database; *note says why). */
-int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
-		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+static int owner_of_locked(struct verify_ctx *c, int root_fd, bool is_host, const char *path,
+			   const struct digest_key *k, const uint8_t *md5, struct digest_owner *ret, const char **note)
 {
 	uint64_t gen = 0, ph = path_hash(path);
 	bool have_gen;
@@ -434,6 +504,35 @@ int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char 
 	return 0;
 }
 
+bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct digest_key *k)
+{
+	struct digest_owner o;
+	pthread_mutex_lock(&c->mu);
+	if (!c->host_gen_done) {
+		c->host_gen_done = true;
+		c->host_gen_ok = root_gen(c->host_root_fd, &c->host_gen);
+	}
+	bool hit = c->host_gen_ok && digest_cache_owner_get(c->cache, k, path_hash(path), c->host_gen, &o);
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+void verify_prepare_host_db(struct verify_ctx *c)
+{
+	pthread_mutex_lock(&c->mu);
+	(void)verify_host_db(c);
+	pthread_mutex_unlock(&c->mu);
+}
+
+int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
+		    const uint8_t *md5, struct digest_owner *ret, const char **note)
+{
+	pthread_mutex_lock(&c->mu);
+	int rc = owner_of_locked(c, root_fd, is_host, path, k, md5, ret, note);
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
 int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_info **ret)
 {
 	if (p->gone)
@@ -460,8 +559,20 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 		is_host = rst.st_dev == c->host_root_st.st_dev && rst.st_ino == c->host_root_st.st_ino;
 	else if (root_fd < 0)
 		root_fd = fcntl(c->host_root_fd, F_DUPFD_CLOEXEC, 0);
-	if (!is_host)
+	char rootpfx[OWL_PATH_MAX] = "";
+	if (!is_host) {
 		vi->flags |= VERIFY_F_CONTAINER;
+		/* the kernel names files from owl's root: "/srv/chroot/usr/bin/x" for
+		 * a chroot's "/usr/bin/x".  Look it up as the process sees it. */
+		ssize_t rl = readlinkat(pdir, "root", rootpfx, sizeof(rootpfx) - 1);
+		rootpfx[rl > 0 ? rl : 0] = '\0';
+		size_t pl = strlen(rootpfx);
+		if (pl > 1 && strncmp(path, rootpfx, pl) == 0 && path[pl] == '/')
+			memmove(path, path + pl, strlen(path + pl) + 1);
+		else
+			rootpfx[0] = '\0';
+	}
+	owl_strlcpy(vi->exe_path, path, sizeof(vi->exe_path));
 
 	/* the running image */
 	int efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -527,7 +638,7 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 
 	check_preload_env(c, pdir, vi);
 	check_preload_file(c, root_fd, is_host, vi);
-	check_maps(pdir, path, vi);
+	check_maps(c, pdir, root_fd, is_host, path, rootpfx, vi);
 	/* only a shell or interpreter can be a reverse shell: spare the others the look */
 	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
 		check_stdio(c, pdir, p->pid, vi);
@@ -580,8 +691,9 @@ int verify_identity(const struct owl_proc *p, struct verify_identity *ret)
 		owl_strlcpy(id.version, vi->pkg.version, sizeof(id.version));
 	}
 	id.passed = vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT &&
-		    !(vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_DELETED |
-				   VERIFY_F_MAP_WRITABLE | VERIFY_F_STDIO_NET)) &&
+		    !(vi->flags & (VERIFY_F_PRELOAD_ENV | VERIFY_F_PRELOAD_FILE | VERIFY_F_MAP_WRITABLE |
+				   VERIFY_F_STDIO_NET)) &&
+		    (!(vi->flags & VERIFY_F_MAP_DELETED) || (vi->flags & VERIFY_F_MAP_UPGRADED)) &&
 		    !(vi->flags & VERIFY_F_NAME_MISMATCH);
 	*ret = id;
 	return 0;

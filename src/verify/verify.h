@@ -92,11 +92,14 @@ enum {
 	VERIFY_F_PRELOAD_FILE = 1u << 1,  /* /etc/ld.so.preload non-empty (in the process's root) */
 	VERIFY_F_MAP_DELETED = 1u << 2,   /* a deleted file is mapped executable */
 	VERIFY_F_MAP_WRITABLE = 1u << 3,  /* a library is mapped from a writable location */
-	VERIFY_F_STDIO_NET = 1u << 4,     /* fd 0, 1 or 2 is a TCP/UDP socket */
+	VERIFY_F_STDIO_NET = 1u << 4,     /* fd 0, 1 or 2 is a TCP/UDP socket (looked at for shells
+					   * and interpreters only) */
 	VERIFY_F_CONTAINER = 1u << 5,     /* root differs from owl's: resolved through /proc/PID/root */
 	VERIFY_F_HASHED = 1u << 6,        /* md5/sha256 below are valid */
 	VERIFY_F_CACHED = 1u << 7,        /* digests came from the digest cache (key re-validated) */
 	VERIFY_F_NAME_MISMATCH = 1u << 8, /* comm/argv[0] pretend to be another program: name_mismatch */
+	VERIFY_F_MAP_UPGRADED = 1u << 9,  /* every deleted library is back at its path as a packaged
+					   * file: an upgrade the process outlived */
 };
 
 /* What verify learnt about one process; owned by the verify context (scan)
@@ -115,17 +118,20 @@ struct verify_info {
 	struct verify_pkg pkg;           /* valid when owner == VERIFY_OWNER_PACKAGE */
 	struct verify_unit unit;
 	char preload[OWL_PATH_MAX];      /* first preloaded/suspicious library, for the reason */
-	char stdio_net[64];              /* "fd 0 tcp" etc. when VERIFY_F_STDIO_NET */
+	char stdio_net[64];              /* "fd 0 is a TCP socket" when VERIFY_F_STDIO_NET */
 	char note[VERIFY_NOTE_MAX];      /* why state is unknown, when it is */
 	char name_mismatch[OWL_REASON_MAX]; /* the name rule's reason when VERIFY_F_NAME_MISMATCH */
+	char exe_path[OWL_PATH_MAX];     /* the executable as the process sees it: without " (deleted)"
+					  * and, in a chroot/container, relative to its root */
 };
 
 /* Settings of a verify context.  NULL/0 fields take the defaults shown. */
 struct verify_opts {
 	const char *proc_root;   /* "/proc" */
-	const char *cache_path;  /* digest cache file: "/var/cache/owl/digests"; "" = no cache file */
-	const char *unit_root;   /* root under which unit files are looked up: "/" */
-	int threads;             /* hashing threads; 0 = CPUs (max 4) */
+	const char *cache_path;  /* digest cache file: NULL = "/var/cache/owl/digests"; "" = no cache file
+				  * (the scan stage takes it from $OWL_DIGEST_CACHE) */
+	const char *unit_root;   /* root under which unit files are looked up: "/" ($OWL_UNIT_ROOT) */
+	int threads;             /* threads of the scan stage; 0 = CPUs (max 4) */
 };
 
 struct verify_ctx;
@@ -148,8 +154,9 @@ void verify_ctx_free(struct verify_ctx *c);
 void verify_ctx_set_sockets(struct verify_ctx *c, const struct owl_u64map *inode_transport);
 
 /* Verify one process.  *ret is a new verify_info the caller frees with
- * verify_info_free().  Returns 0, -ENOENT/-ESRCH when the process is gone,
- * -ENOMEM. */
+ * verify_info_free() (set p->verify to it before verify_judge()).  May be
+ * called from several threads on one context.  Returns 0, -ESRCH when the
+ * process is gone, -ENOMEM. */
 int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_info **ret);
 void verify_info_free(struct verify_info *vi);
 

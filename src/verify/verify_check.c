@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ static void list_dir_units(struct verify_ctx *c, int root_fd, const char *dir)
 	closedir(d);
 }
 
-static void list_units(struct verify_ctx *c)
+static void list_units_locked(struct verify_ctx *c)
 {
 	if (c->units_listed)
 		return;
@@ -125,6 +126,13 @@ static void list_units(struct verify_ctx *c)
 			list_dir_units(c, c->host_root_fd, vunit_pkg_dirs[i]);
 	}
 	qsort(c->units, c->nunits, sizeof(*c->units), cmp_str);
+}
+
+static void list_units(struct verify_ctx *c)
+{
+	pthread_mutex_lock(&c->mu);
+	list_units_locked(c);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret)

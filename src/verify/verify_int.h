@@ -2,6 +2,7 @@
 #ifndef OWL_VERIFY_INT_H
 #define OWL_VERIFY_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -12,7 +13,11 @@
 #define VERIFY_CACHE_DEFAULT "/var/cache/owl/digests"
 #define VERIFY_ROOTS_MAX 64
 
+/* verify_proc() may run on several threads at once: everything below that
+ * changes after verify_ctx_new() (cache, databases, lists) is touched only
+ * under mu. */
 struct verify_ctx {
+	pthread_mutex_t mu;
 	char proc_root[OWL_PATH_MAX];
 	int threads;
 	uint64_t now_ns;
@@ -51,6 +56,10 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 			struct digest_key *ret_key);
 int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
 		    const uint8_t *md5, struct digest_owner *ret, const char **note);
+/* Is the owner of the host file `path` with identity k in the cache? */
+bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct digest_key *k);
+/* Index the host's package database now (so it can overlap hashing). */
+void verify_prepare_host_db(struct verify_ctx *c);
 /* verify_path_owner() with the file's identity, so the answer is cached. */
 int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret);
 void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret);

@@ -31,11 +31,7 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec)
 	if (!vi)
 		return;
 	char path[OWL_PATH_MAX];
-	const char *exe = p->exe;
-	owl_strlcpy(path, exe, sizeof(path));
-	size_t n = strlen(path);
-	if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0)
-		path[n - 10] = '\0';
+	owl_strlcpy(path, vi->exe_path, sizeof(path));
 	const char *base = vrule_basename(path);
 
 	if (vi->state == VERIFY_MODIFIED)
@@ -81,6 +77,10 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec)
 		judge_add(rec, "preload", OWL_SEV_HIGH, "/etc/ld.so.preload loads %s into every program", vi->preload);
 	else if (vi->flags & VERIFY_F_MAP_WRITABLE)
 		judge_add(rec, "preload", OWL_SEV_HIGH, "library %s is mapped from a writable location", vi->preload);
+	else if ((vi->flags & VERIFY_F_MAP_DELETED) && (vi->flags & VERIFY_F_MAP_UPGRADED))
+		judge_add(rec, "preload", OWL_SEV_LOW,
+			  "library %s was replaced by a package upgrade after the process started (restart it)",
+			  vi->preload);
 	else if (vi->flags & VERIFY_F_MAP_DELETED)
 		judge_add(rec, "preload", OWL_SEV_MEDIUM,
 			  "library %s is mapped but deleted from disk (an upgrade, or something hiding)", vi->preload);
@@ -144,12 +144,31 @@ static void *hworker(void *arg)
 	}
 }
 
+static int vthreads(const struct verify_ctx *c, size_t n)
+{
+	int threads = c->threads;
+	if (threads <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
+	}
+	if ((size_t)threads > n)
+		threads = n ? (int)n : 1;
+	return threads;
+}
+
+static void *dbworker(void *arg)
+{
+	verify_prepare_host_db(arg);
+	return NULL;
+}
+
 static void prehash(struct verify_ctx *c, struct scan_result *r)
 {
 	struct hjob *jobs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*jobs));
 	if (!jobs)
 		return;
 	size_t n = 0;
+	bool need_db = false;
 	struct owl_u64map seen;
 	if (owl_u64map_init(&seen, r->nprocs + 16) < 0) {
 		free(jobs);
@@ -173,6 +192,14 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		}
 		digest_key_from_stat(&st, &k);
+		if (!need_db) {
+			char epath[OWL_PATH_MAX];
+			owl_strlcpy(epath, p->exe, sizeof(epath));
+			size_t pl = strlen(epath);
+			if (pl > 10 && strcmp(epath + pl - 10, " (deleted)") == 0)
+				epath[pl - 10] = '\0';
+			need_db = !verify_owner_cached(c, epath, &k);
+		}
 		uint64_t h = (k.dev * 0x9e3779b97f4a7c15ull) ^ k.ino ^ ((uint64_t)k.ctime_ns << 1);
 		if (!h)
 			h = 1;
@@ -186,23 +213,21 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		n++;
 	}
 	owl_u64map_free(&seen);
-	int threads = c->threads;
-	if (threads <= 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
-	}
-	if ((size_t)threads > n)
-		threads = (int)n;
+	int threads = vthreads(c, n);
 	struct hpool hp = {.jobs = jobs, .n = n};
 	pthread_mutex_init(&hp.mu, NULL);
-	pthread_t th[4];
+	pthread_t th[4], dbth;
 	int started = 0;
+	/* a cold run indexes the package database while the images are hashed */
+	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, c) == 0;
 	for (int t = 1; t < threads && t < 4; t++)
 		if (pthread_create(&th[started], NULL, hworker, &hp) == 0)
 			started++;
 	hworker(&hp);
 	for (int t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
+	if (dbthread)
+		pthread_join(dbth, NULL);
 	pthread_mutex_destroy(&hp.mu);
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].rc == 0 && jobs[i].stable)
@@ -225,6 +250,38 @@ static int own(struct verify_ctx *c, struct verify_info *vi)
 	c->owned[c->nowned++] = vi;
 	return 0;
 }
+
+struct vpool {
+	struct verify_ctx *c;
+	struct scan_result *r;
+	size_t next;
+	int rc;
+	pthread_mutex_t mu;
+};
+
+static void *vworker(void *arg)
+{
+	struct vpool *vp = arg;
+	for (;;) {
+		pthread_mutex_lock(&vp->mu);
+		size_t i = vp->next++;
+		pthread_mutex_unlock(&vp->mu);
+		if (i >= vp->r->nprocs)
+			return NULL;
+		struct owl_proc *p = &vp->r->procs[i];
+		struct verify_info *vi;
+		int rc = verify_proc(vp->c, p, &vi);
+		if (rc == 0) {
+			p->verify = vi;
+		} else if (rc == -ENOMEM) {
+			pthread_mutex_lock(&vp->mu);
+			vp->rc = rc;
+			pthread_mutex_unlock(&vp->mu);
+		}
+		/* other errors: gone, or unreadable: nothing to say */
+	}
+}
+
 
 int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 {
@@ -253,20 +310,30 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 	}
 
 	prehash(c, r);
-	for (size_t i = 0; i < r->nprocs; i++) {
-		struct owl_proc *p = &r->procs[i];
-		struct verify_info *vi;
-		rc = verify_proc(c, p, &vi);
-		if (rc == -ENOMEM)
-			return rc;
-		if (rc < 0)
-			continue; /* gone, or unreadable: nothing to say */
-		if (own(c, vi) < 0) {
-			verify_info_free(vi);
+	/* the per-process reads (/proc/PID/{exe,root,environ,maps,fd}) run on
+	 * the scan's threads; the context serialises what it shares */
+	struct vpool vp = {.c = c, .r = r};
+	pthread_mutex_init(&vp.mu, NULL);
+	int threads = vthreads(c, r->nprocs);
+	pthread_t th[4];
+	int started = 0;
+	for (int t = 1; t < threads && t < 4; t++)
+		if (pthread_create(&th[started], NULL, vworker, &vp) == 0)
+			started++;
+	vworker(&vp);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&vp.mu);
+	if (vp.rc < 0)
+		return vp.rc;
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].verify && own(c, r->procs[i].verify) < 0) {
+			for (size_t j = i; j < r->nprocs; j++) {
+				verify_info_free(r->procs[j].verify);
+				r->procs[j].verify = NULL;
+			}
 			return -ENOMEM;
 		}
-		p->verify = vi;
-	}
 	for (size_t i = 0; i < r->nrecs; i++)
 		verify_judge(r->recs[i].proc, &r->recs[i]);
 	return 0;
@@ -344,6 +411,8 @@ void verify_json_owl(struct jsonw *w, const struct owl_proc *p)
 		jsonw_bool(w, "env", (vi->flags & VERIFY_F_PRELOAD_ENV) != 0);
 		jsonw_bool(w, "ld_so_preload", (vi->flags & VERIFY_F_PRELOAD_FILE) != 0);
 		jsonw_bool(w, "deleted_library", (vi->flags & VERIFY_F_MAP_DELETED) != 0);
+		if (vi->flags & VERIFY_F_MAP_DELETED)
+			jsonw_bool(w, "replaced_by_upgrade", (vi->flags & VERIFY_F_MAP_UPGRADED) != 0);
 		jsonw_bool(w, "writable_library", (vi->flags & VERIFY_F_MAP_WRITABLE) != 0);
 		jsonw_str(w, "library", vi->preload);
 		jsonw_obj_close(w);

@@ -4,6 +4,7 @@ them ("ready PID [PID]"), then hold them until killed.
 
 usage: sockprog.py MODE [ARGS]
   tcp-connect HOST PORT    TCP connection (may stay in SYN-SENT)
+  tcp-send HOST PORT N     TCP connection that sends N bytes, then holds
   tcp-listen HOST PORT     listening socket that accepts and holds
   udp-connect HOST PORT    connected UDP socket
   udp-bind HOST PORT       unconnected UDP socket
@@ -28,6 +29,11 @@ def main():
             s.connect((h, p))
         except BlockingIOError:
             pass
+        keep.append(s)
+    elif mode == "tcp-send":
+        h, p, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        s = socket.create_connection((h, p), timeout=5)
+        s.sendall(b"x" * n)
         keep.append(s)
     elif mode == "tcp-listen":
         h, p = sys.argv[2], int(sys.argv[3])

@@ -11,6 +11,7 @@ PY=/usr/bin/python3
 
 _owl_pids=()
 _owl_netns=()
+_owl_links=()
 
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
@@ -26,6 +27,10 @@ netns_add() {
 
 # veth_pair NS_A IF_A ADDR_A NS_B IF_B ADDR_B [ADDR6_A ADDR6_B]
 veth_pair() {
+	# a pair left in this namespace by an interrupted run would block the name
+	ip link del "$2" 2>/dev/null || true
+	ip link del "$5" 2>/dev/null || true
+	_owl_links+=("$2" "$5")
 	ip link add "$2" type veth peer name "$5"
 	ip link set "$2" netns "$1"
 	ip link set "$5" netns "$4"
@@ -88,8 +93,13 @@ cleanup_all() {
 		ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	local l
+	for l in "${_owl_links[@]}"; do
+		ip link del "$l" 2>/dev/null || true
+	done
 	_owl_pids=()
 	_owl_netns=()
+	_owl_links=()
 }
 
 # jq_count FILTER FILE: number of NDJSON records in FILE matching FILTER

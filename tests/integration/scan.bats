@@ -46,6 +46,20 @@ teardown() {
 	[ "$(jq_count '.source.port == 8443 and .network.direction == "listening"' "$out")" -eq 1 ]
 }
 
+@test "byte counters of a connection to a non-loopback peer" {
+	sockprog owlc-srv tcp-listen 192.0.2.34 8444
+	sockprog owlc-cli tcp-send 192.0.2.34 8444 50000
+	local client=$bg_pid
+	sleep 0.5
+	run "$OWL" scan --json --netns owlc-cli
+	[ "$status" -eq 0 ]
+	echo "$output" >"$out"
+	[ "$(jq_count '.destination.port == 8444 and .process.pid == '"$client"' and .owl.socket.bytes_acked >= 50000' "$out")" -eq 1 ]
+	run "$OWL" scan --all --json --netns owlc-srv
+	echo "$output" >"$out"
+	[ "$(jq_count '.source.port == 8444 and .owl.state == "ESTAB" and .owl.socket.bytes_received >= 50000' "$out")" -eq 1 ]
+}
+
 @test "SYN-SENT to an address nobody answers is listed" {
 	sockprog owlc-cli tcp-connect 192.0.2.40 9
 	sleep 0.3

@@ -139,6 +139,38 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	! vt_ids | grep -qxE 'name-mismatch|exe-unpackaged|exe-modified'
 }
 
+@test "a deleted library that is not back on disk: preload medium" {
+	d=/var/lib/owlv-test.$$
+	mkdir -p "$d"
+	echo "$d" >>"$VT/rmdirs"
+	cp /usr/lib/x86_64-linux-gnu/libm.so.6 "$d/libowlv.so"
+	vt_bg $PY -c "
+import ctypes, os, socket, time
+ctypes.CDLL('$d/libowlv.so'); os.unlink('$d/libowlv.so')
+s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
+	vt_record "$BGPID"
+	rmdir "$d"
+	vt_has preload
+	[ "$(vt_severity preload)" = medium ]
+	[ "$(vt_field .owl.verify.preload.replaced_by_upgrade)" = false ]
+}
+
+@test "a library replaced by a package upgrade after start: preload low" {
+	# The process maps a copy of libm.so.6 bind-mounted over the packaged
+	# path; then the copy is deleted and the mount removed, so the path again
+	# holds the packaged file: what a process sees after an upgrade of libm.
+	cp /usr/lib/x86_64-linux-gnu/libm.so.6 "$VT/libm.old"
+	vt_bg unshare -m --propagation private bash -c "
+		mount --bind '$VT/libm.old' /usr/lib/x86_64-linux-gnu/libm.so.6 &&
+		$PY -c \"$(connect_py)\" &
+		sleep 1; umount /usr/lib/x86_64-linux-gnu/libm.so.6; rm -f '$VT/libm.old'; wait"
+	vt_record_where 'any(.process.args[]?; . == "-c") and .process.executable == "/usr/bin/python3.11" and (.owl.verify.preload.deleted_library // false)'
+	vt_has preload
+	[ "$(vt_severity preload)" = low ]
+	[ "$(vt_field .owl.verify.preload.replaced_by_upgrade)" = true ]
+	jq -r '.owl.findings[] | select(.id=="preload") | .reason' <<<"$REC" | grep -q 'package upgrade'
+}
+
 @test "control: packaged python3 gets no verify finding" {
 	vt_bg $PY -c "$(connect_py)"
 	vt_record "$BGPID"
@@ -257,8 +289,54 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	jq -r '.owl.findings[] | select(.id=="unit-unpackaged") | .reason' <<<"$REC" | grep -q 'appeared recently'
 }
 
+# A "container": a chroot in a private mount namespace, /usr bind-mounted
+# from the host, with (or without) a dpkg database of its own.
+start_in_root() { # root
+	local r=$1
+	mkdir -p "$r/usr" "$r/proc"
+	ln -sfn usr/bin "$r/bin"
+	ln -sfn usr/lib "$r/lib"
+	ln -sfn usr/lib64 "$r/lib64"
+	vt_bg unshare -m --propagation private bash -c \
+		"mount --bind -o ro /usr '$r/usr' && exec chroot '$r' /usr/bin/nc.openbsd 127.0.0.1 $PORT"
+}
+
+@test "container root with its own dpkg database: verified against that database" {
+	R=$VT/croot
+	mkdir -p "$R/var/lib"
+	cp -a "$BATS_TEST_DIRNAME/../fixtures/dpkg-root/var/lib/dpkg" "$R/var/lib/"
+	start_in_root "$R"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.container_root)" = true ]
+	[ "$(vt_field .package.name)" = netcat-openbsd ]
+	[ "$(vt_field .owl.verify.state)" = ok ]
+	# the container's record, not the host's, is what counts: change it and
+	# the same image reads as modified
+	kill -9 "$BGPID"
+	sed -i 's/^df7cc8eb1609ad04adc345dabb41a7b7  bin\/nc.openbsd$/00000000000000000000000000000000  bin\/nc.openbsd/' \
+		"$R/var/lib/dpkg/info/netcat-openbsd.md5sums"
+	grep -q '^0000' "$R/var/lib/dpkg/info/netcat-openbsd.md5sums"
+	start_in_root "$R"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.state)" = modified ]
+	vt_has exe-modified
+}
+
+@test "container root without a package database: unknown, never ok" {
+	start_in_root "$VT/croot2"
+	vt_record_where '.process.pid == '"$BGPID"
+	[ "$(vt_field .owl.verify.container_root)" = true ]
+	[ "$(vt_field .owl.verify.owner)" = unknown ]
+	[ "$(vt_field .owl.verify.state)" = unknown ]
+	vt_field .owl.verify.note | grep -q 'no package database'
+	! vt_ids | grep -qxE 'exe-unpackaged|exe-modified'
+	[ -n "$(vt_field .process.hash.sha256)" ]
+}
+
 @test "digest cache: a second run reuses digests; a tampered cache only causes re-hashing" {
 	vt_bg $PY -c "$(connect_py)"
+	vt_record "$BGPID"
+	export OWL_DIGEST_CACHE="$VT/cache/fresh"   # empty: the first run must hash
 	vt_record "$BGPID"
 	[ "$(vt_field .owl.verify.digest_cached)" = false ]
 	[ -s "$OWL_DIGEST_CACHE" ]
@@ -270,7 +348,9 @@ s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(60)"
 	$PY - "$OWL_DIGEST_CACHE" <<-'EOF'
 		import sys
 		p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
-		for off in range(8 + 40, len(b), 120):
+		assert b[:8] == b'OWLDGST2'
+		nd = int.from_bytes(b[8:12], 'little')
+		for off in range(16 + 40, 16 + nd * 120, 120):  # the md5 of each digest entry
 		    b[off] ^= 0xff
 		open(p, 'wb').write(bytes(b))
 	EOF

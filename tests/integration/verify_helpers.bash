@@ -30,6 +30,9 @@ vt_teardown() {
 		while read -r p; do
 			[ -n "$p" ] && umount "$p" 2>/dev/null
 		done <"$VT/mounts"
+		[ -f "$VT/rmdirs" ] && while read -r p; do
+			rm -rf "$p"
+		done <"$VT/rmdirs"
 		[ -f "$VT/altnames" ] && while read -r p; do
 			update-alternatives --altdir "$VT/alt" --admindir "$VT/admin" --remove-all "$p" >/dev/null 2>&1
 		done <"$VT/altnames"

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core/util.h"
 #include "verify/digest.h"
@@ -78,6 +80,14 @@ static void test_roundtrip(void **state)
 	size_t len;
 	assert_int_equal(digest_cache_serialize(c, key1, &buf, &len), 0);
 	assert_int_equal(len, 16 + 3 * DIGEST_ENTRY_SIZE + DIGEST_OWNER_SIZE);
+	/* the MAC is standard HMAC-SHA256 over the entry's fields */
+	uint8_t ref[32];
+	unsigned int rl = 0;
+	assert_non_null(HMAC(EVP_sha256(), key1, 32, buf + 16, 88, ref, &rl));
+	assert_memory_equal(ref, buf + 16 + 88, 32);
+	size_t oo = 16 + 3 * DIGEST_ENTRY_SIZE;
+	assert_non_null(HMAC(EVP_sha256(), key1, 32, buf + oo, 768, ref, &rl));
+	assert_memory_equal(ref, buf + oo + 768, 32);
 	struct digest_cache *d;
 	assert_int_equal(digest_cache_new(NULL, &d), 0);
 	assert_int_equal(digest_cache_parse(d, buf, len, key1), 4);
