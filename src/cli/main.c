@@ -24,7 +24,7 @@ bool cli_have_command(const char *name)
 	return false;
 }
 
-static void vmsg(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vmsg(const char *fmt, va_list ap)
 {
 	fputs("owl: ", stderr);
 	vfprintf(stderr, fmt, ap);
