@@ -26,7 +26,7 @@ static void watch_usage(FILE *out)
 	fprintf(out,
 		"usage: owl watch [--json] [--duration SECONDS] [--intel FILE]... [--db FILE]\n"
 		"                 [--backend auto|ebpf|poll] [--output FILE] [--interval MS]\n"
-		"                 [--pid PID] [--uid UID] [--no-loopback]\n"
+		"                 [--pid PID] [--uid UID] [--no-loopback] [--buffer-kb N]\n"
 		"\n"
 		"Show connections as they happen, in every network namespace: each TCP connect\n"
 		"and its outcome, accepted connections, closes with duration and bytes, UDP\n"
@@ -46,6 +46,8 @@ static void watch_usage(FILE *out)
 		"      --pid PID        only this process (filtered in the kernel)\n"
 		"      --uid UID        only this user (filtered in the kernel)\n"
 		"      --no-loopback    leave out connections to 127.0.0.0/8 and ::1 (in the kernel)\n"
+		"      --buffer-kb N    ebpf: kernel ring buffer size, a power of two from 4 to\n"
+		"                       1048576 KiB (default 16384)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"At exit (SIGINT, SIGTERM or --duration) owl detaches, drains what the kernel\n"
@@ -62,7 +64,7 @@ const struct owl_command cmd_watch = {
 	.usage = watch_usage,
 };
 
-enum { OPT_INTEL = 256, OPT_DB, OPT_BACKEND, OPT_INTERVAL, OPT_PID, OPT_UID, OPT_NO_LOOPBACK };
+enum { OPT_INTEL = 256, OPT_DB, OPT_BACKEND, OPT_INTERVAL, OPT_PID, OPT_UID, OPT_NO_LOOPBACK, OPT_BUFFER };
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'},
@@ -75,6 +77,7 @@ static const struct option longopts[] = {
 	{"pid", required_argument, NULL, OPT_PID},
 	{"uid", required_argument, NULL, OPT_UID},
 	{"no-loopback", no_argument, NULL, OPT_NO_LOOPBACK},
+	{"buffer-kb", required_argument, NULL, OPT_BUFFER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -333,6 +336,12 @@ static int watch_main(int argc, char **argv)
 			to.uid = v;
 			break;
 		case OPT_NO_LOOPBACK: to.no_loopback = true; break;
+		case OPT_BUFFER:
+			if (owl_strtonum(optarg, 4, 1048576, &v) < 0 || (v & (v - 1)))
+				return cli_usage_error(&cmd_watch, "--buffer-kb: '%s' is not a power of two from 4 to 1048576",
+						       optarg);
+			to.ringbuf_bytes = (uint32_t)(v * 1024);
+			break;
 		case ':':
 			return cli_usage_error(&cmd_watch, "option '%s' needs a value", argv[optind - 1]);
 		default:

@@ -29,7 +29,7 @@ struct bpf_priv {
 };
 
 /* libbpf must not print on owl's stderr: library code does not log. */
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (getenv("OWL_DEBUG_BPF"))
 		return vfprintf(stderr, fmt, ap);

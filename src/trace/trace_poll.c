@@ -83,20 +83,20 @@ static int cn_open(void)
 		close(fd);
 		return e;
 	}
-	struct {
-		struct nlmsghdr nl;
-		struct cn_msg cn;
-		uint32_t op;
-	} __attribute__((packed)) msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.nl.nlmsg_len = sizeof(msg);
-	msg.nl.nlmsg_type = NLMSG_DONE;
-	msg.nl.nlmsg_pid = 0;
-	msg.cn.id.idx = CN_IDX_PROC;
-	msg.cn.id.val = CN_VAL_PROC;
-	msg.cn.len = sizeof(uint32_t);
-	msg.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &msg, sizeof(msg), 0) < 0) {
+	/* nlmsghdr, cn_msg, then the op: laid out by hand (cn_msg ends in a
+	 * flexible array) */
+	char msg[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(uint32_t))] __attribute__((aligned(NLMSG_ALIGNTO)));
+	memset(msg, 0, sizeof(msg));
+	struct nlmsghdr *nl = (struct nlmsghdr *)msg;
+	nl->nlmsg_len = sizeof(msg);
+	nl->nlmsg_type = NLMSG_DONE;
+	struct cn_msg *cn = NLMSG_DATA(nl);
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(uint32_t);
+	uint32_t op = PROC_CN_MCAST_LISTEN;
+	memcpy(cn->data, &op, sizeof(op));
+	if (send(fd, msg, sizeof(msg), 0) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;

@@ -1,6 +1,7 @@
 #include "trace/watch.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@
 #define PWAYS 4           /* ... of 4 entries, least recently used goes first */
 #define PCACHE (PSETS * PWAYS)
 #define ECACHE 1024       /* enrichments, direct-mapped by (program, endpoint) */
-#define FLOWS 4096        /* (program, endpoint) statistics */
+#define FSETS 4096        /* (program, endpoint) statistics: sets ... */
+#define FWAYS 4           /* ... of 4, the least recently seen goes first */
 #define FAIL_KEEP 64
 
 static const char *const action_names[WATCH__ACTIONS] = {
@@ -58,6 +60,7 @@ struct pslot {
 	uint64_t start_ns;   /* boot clock, from the kernel */
 	bool loaded;         /* /proc was read (or found gone) */
 	bool exited;
+	uint64_t ident;      /* hash of (exe, argv, uid), 0 = not computed since p changed */
 	struct owl_proc p;
 };
 
@@ -69,6 +72,7 @@ struct eslot {
 
 struct flow {
 	uint64_t key;
+	uint64_t seen_ns;
 	uint64_t fail_ts[FAIL_KEEP];
 	uint32_t nfail, fhead;
 	struct beacon_ring beacon;
@@ -182,8 +186,20 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 			struct owl_proc tmp;
 			s->loaded = true;
 			if (procinfo_load(w->proc_root, (pid_t)t->tgid, &tmp) == 0 && !tmp.gone &&
-			    same_start(w, &tmp, t->start_ns))
+			    same_start(w, &tmp, t->start_ns)) {
+				/* an exiting process (zombie) has no exe or argv any
+				 * more: keep what its exec record said */
+				if (!tmp.exe[0])
+					memcpy(tmp.exe, s->p.exe, sizeof(tmp.exe));
+				if (!tmp.argc && s->p.argc) {
+					memcpy(tmp.args, s->p.args, s->p.args_len);
+					tmp.args_len = s->p.args_len;
+					tmp.argc = s->p.argc;
+					tmp.args_truncated = s->p.args_truncated;
+				}
 				s->p = tmp;
+				s->ident = 0;
+			}
 		}
 		return &s->p;
 	}
@@ -193,7 +209,9 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	s->start_ns = t->start_ns;
 	s->loaded = true;
 	s->exited = false;
-	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone && same_start(w, &s->p, t->start_ns))
+	s->ident = 0;
+	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone &&
+	    same_start(w, &s->p, t->start_ns) && (s->p.exe[0] || !s->p.exe_unreadable || s->p.argc))
 		return &s->p;
 	proc_from_task(w, &s->p, t);
 	/* gone already: a child that did not exec runs its parent's program */
@@ -220,6 +238,7 @@ static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 	s->start_ns = t->start_ns;
 	s->loaded = false; /* read /proc at the first connection, if it still lives */
 	s->exited = false;
+	s->ident = 0;
 	proc_from_task(w, &s->p, t);
 	size_t pl = OWL_MIN((size_t)e->path_len, sizeof(e->path));
 	char path[OWL_EXEC_PATH_LEN + 1];
@@ -314,19 +333,35 @@ static int run_stages(struct watch *w, struct scan_result *s)
 	return 0;
 }
 
-static struct eslot *enrich(struct watch *w, const struct owl_conn *c, const struct owl_proc *p, uint64_t now)
+/* The identity of the program a cached process runs, computed once. */
+static uint64_t proc_ident(struct owl_proc *p)
 {
-	uint64_t k = 1469598103934665603ULL;
-	if (p) {
+	struct pslot *s = (struct pslot *)((char *)p - offsetof(struct pslot, p));
+	if (!s->ident) {
+		uint64_t k = 1469598103934665603ULL;
 		k = fnv(k, p->exe[0] ? p->exe : p->comm, strlen(p->exe[0] ? p->exe : p->comm));
 		k = fnv(k, p->args, p->args_len);
 		k = fnv(k, &p->uid, sizeof(p->uid));
+		s->ident = k ? k : 1;
+	}
+	return s->ident;
+}
+
+static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct owl_proc *p, uint64_t now)
+{
+	uint64_t k = 1469598103934665603ULL;
+	if (p) {
+		uint64_t id = proc_ident(p);
+		k = fnv(k, &id, sizeof(id));
 	}
 	k = fnv(k, &c->netns_ino, sizeof(c->netns_ino));
 	k = fnv(k, &c->transport, 1);
 	k = fnv(k, &c->direction, 1);
 	k = fnv(k, &c->raddr, sizeof(c->raddr));
-	k = fnv(k, &c->rport, sizeof(c->rport));
+	/* the service port: the remote one going out, the local one coming in
+	 * (the peer's ephemeral port would make every accept a miss) */
+	uint16_t svc = c->direction == OWL_DIR_INGRESS ? c->lport : c->rport;
+	k = fnv(k, &svc, sizeof(svc));
 	k = k ? k : 1;
 	struct eslot **sp = &w->enr[k % ECACHE];
 	struct eslot *e = *sp;
@@ -383,7 +418,7 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, const str
 
 /* ---- findings over time ---- */
 
-static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const struct owl_proc *p)
+static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const struct owl_proc *p, uint64_t now_ns)
 {
 	uint64_t k = 14695981039346656037ULL;
 	if (p) {
@@ -396,11 +431,19 @@ static struct flow *flow_get(struct watch *w, const struct owl_conn *c, const st
 	k = fnv(k, &c->raddr, sizeof(c->raddr));
 	k = fnv(k, &c->rport, sizeof(c->rport));
 	k = k ? k : 1;
-	struct flow *f = &w->flows[k % FLOWS];
-	if (f->key != k) {
+	struct flow *set = &w->flows[(k % FSETS) * FWAYS], *f = NULL;
+	for (int i = 0; i < FWAYS && !f; i++)
+		if (set[i].key == k)
+			f = &set[i];
+	if (!f) {
+		f = &set[0];
+		for (int i = 1; i < FWAYS; i++)
+			if (set[i].seen_ns < f->seen_ns)
+				f = &set[i];
 		memset(f, 0, sizeof(*f));
 		f->key = k;
 	}
+	f->seen_ns = now_ns;
 	return f;
 }
 
@@ -420,7 +463,7 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT &&
 	    ti->action != WATCH_ATTEMPTED)
 		return;
-	struct flow *f = flow_get(w, &rec->conn, rec->proc);
+	struct flow *f = flow_get(w, &rec->conn, rec->proc, now_ns);
 	char ep[OWL_ADDRSTR_MAX + 16];
 	endpoint_text(&rec->conn, ep, sizeof(ep));
 
@@ -456,7 +499,10 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	uint64_t ts[BEACON_KEEP];
 	size_t n = beacon_ring_times(&f->beacon, ts);
 	struct beacon_score bs;
-	if (n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
+	/* a period of a second or more cannot have a beat 10x shorter: skip
+	 * the scoring (a sort) for bursts */
+	bool burst = n >= 2 && ts[n - 1] - ts[n - 2] < (uint64_t)(BEACON_MIN_PERIOD_S * 1e8);
+	if (!burst && n >= BEACON_MIN_CONNS && beacon_score(ts, n, &bs) == 0 && bs.beaconing)
 		judge_add(rec, "beaconing", OWL_SEV_MEDIUM,
 			  "connects to %s every %.1f s (score %.2f: skew %.2f, dispersion %.2f, count %.2f, duration %.2f; %u connections over %.0f s)",
 			  ep, bs.period_s, bs.score, bs.skew, bs.madm, bs.count, bs.duration, bs.conns, bs.span_s);
@@ -630,7 +676,7 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 	w->boot_ns = procinfo_boot_ns();
 	long hz = sysconf(_SC_CLK_TCK);
 	w->ns_per_tick = 1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
-	w->flows = calloc(FLOWS, sizeof(*w->flows));
+	w->flows = calloc(FSETS * FWAYS, sizeof(*w->flows));
 	int rc = w->flows ? dns_cache_new(4096, &w->dns) : -ENOMEM;
 	if (rc < 0) {
 		watch_free(w);
