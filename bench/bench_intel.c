@@ -41,9 +41,11 @@ int main(int argc, char **argv)
 		perror("load");
 		return 1;
 	}
+	double tp = now();
 	if (intel_finish(&in) < 0)
 		return 1;
 	double t1 = now();
+	printf("load: read and parse %.3f s, sort and build %.3f s\n", tp - t0, t1 - tp);
 	printf("load: %zu prefixes (%zu v4, %zu v6), %zu bad lines, in %.3f s\n", intel_count(&in), in.v4.nprefixes,
 	       in.v6.nprefixes, in.lists[0].bad + in.lists[1].bad, t1 - t0);
 	printf("table: v4 %zu ranges, %zu second-level nodes (%.1f MiB); v6 %zu ranges\n", in.v4.nranges, in.v4.nsubs,

@@ -12,6 +12,7 @@
 #include "explain/explain.h"
 #include "pipeline/scan.h"
 #include "render/escape.h"
+#include "verify/verify.h"
 
 static void explain_usage(FILE *out)
 {
@@ -65,7 +66,7 @@ static bool pid_exists(pid_t pid)
 
 static int explain_main(int argc, char **argv)
 {
-	struct scan_opts o = {.collect = {.with_info = true}, .all = true};
+	struct scan_opts o = {.collect = {.with_info = COLLECT_INFO_EGRESS}, .all = true};
 	struct endpoint_cli ep;
 	endpoint_cli_init(&ep, argc);
 	bool json = false;
@@ -137,6 +138,10 @@ static int explain_main(int argc, char **argv)
 				scan_result_free(&r);
 				return OWL_EXIT_ERROR;
 			}
+			/* and verified like the scan's own processes */
+			struct verify_info *vi = NULL;
+			if (r.verify && verify_proc(r.verify, own, &vi) == 0)
+				own->verify = vi;
 			proc = own;
 		}
 	}
@@ -162,6 +167,8 @@ static int explain_main(int argc, char **argv)
 		}
 	}
 	explain_ctx_free(&x);
+	if (own)
+		verify_info_free(own->verify);
 	free(own);
 	scan_result_free(&r);
 	endpoint_cli_free(&ep);

@@ -330,9 +330,8 @@ static void who(const struct owl_record *rec, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "an unknown process");
 		return;
 	}
-	char comm[OWL_COMM_MAX * 4];
-	owl_escape_to(comm, sizeof(comm), rec->proc->comm, strlen(rec->proc->comm), OWL_ESC_TEXT);
-	snprintf(buf, bufsz, "pid %d (%s)", (int)rec->proc->pid, comm);
+	/* raw: reasons are escaped where they are shown */
+	snprintf(buf, bufsz, "pid %d (%s)", (int)rec->proc->pid, rec->proc->comm);
 }
 
 static void fmt_bytes(uint64_t b, char *buf, size_t bufsz)
@@ -369,14 +368,13 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 	const struct owl_conn *c = &rec->conn;
 	const struct endpoint_addr *ra = ei->remote;
 	const struct endpoint_limits *l = &x->lim;
-	char w[OWL_COMM_MAX * 4 + 32], rt[80], b1[32], b2[32];
+	char w[OWL_COMM_MAX + 32], rt[80], b1[32], b2[32];
 	who(rec, w, sizeof(w));
 	if (ra)
 		remote_text(c, rt, sizeof(rt));
 
 	if (ra && ra->has_intel) {
-		char name[sizeof(ra->intel.list->name) * 4];
-		owl_escape_to(name, sizeof(name), ra->intel.list->name, strlen(ra->intel.list->name), OWL_ESC_TEXT);
+		const char *name = ra->intel.list->name;
 		char ip[OWL_ADDRSTR_MAX], entry[INTEL_ENTRY_MAX];
 		judge_add(rec, "ioc-match", OWL_SEV_HIGH, "%s is on threat-intel list %s (entry %s)",
 			  owl_addr_str(&ra->addr, ip), name, intel_entry_str(&ra->intel, entry));
@@ -427,7 +425,7 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 			const char *pn = owl_ethertype_name(c->protocol);
 			char ifn[OWL_IFNAME_MAX * 4];
 			if (c->ifname[0])
-				owl_escape_to(ifn, sizeof(ifn), c->ifname, strlen(c->ifname), OWL_ESC_TEXT);
+				owl_strlcpy(ifn, c->ifname, sizeof(ifn));
 			else if (c->ifindex)
 				snprintf(ifn, sizeof(ifn), "ifindex %d", (int)c->ifindex);
 			else
@@ -579,6 +577,11 @@ void endpoint_where(const struct owl_record *rec, char *buf, size_t bufsz)
 		owl_buf_putc(&b, ' ');
 		owl_escape(&b, ei->port_name, strlen(ei->port_name), OWL_ESC_TEXT);
 	}
-	owl_strlcpy(buf, owl_buf_str(&b), bufsz);
+	/* already escaped (valid UTF-8): cut on a character boundary */
+	size_t n = owl_display_prefix(owl_buf_str(&b), b.len, bufsz / 4 - 1);
+	while (n >= bufsz)
+		n--;
+	memcpy(buf, owl_buf_str(&b), n);
+	buf[n] = '\0';
 	owl_buf_free(&b);
 }

@@ -174,6 +174,12 @@ static uint32_t lower_bound(const struct ranges *r, size_t lo, size_t hi, u128 v
 
 int iptrie_build(struct iptrie *t, void (*on_dup)(void *arg, uint32_t val), void *arg)
 {
+	if (t->npfx == 0) {
+		/* nothing to look up: no table at all (lookups answer "no") */
+		free_table(t);
+		t->nprefixes = 0;
+		return 0;
+	}
 	if (t->npfx)
 		qsort(t->pfx, t->npfx, sizeof(*t->pfx), cmp_pfx);
 	size_t k = 0;
@@ -224,9 +230,14 @@ int iptrie_build(struct iptrie *t, void (*on_dup)(void *arg, uint32_t val), void
 			emit(&r, end + 1, stack[sp].id, t->pfx);
 	}
 
-	/* first level: the ranges that can hold an address of each /16 node */
-	for (uint32_t b = 0; b < L1_SIZE; b++)
-		first[b] = lower_bound(&r, b ? first[b - 1] : 0, r.n, (u128)b << (128 - L1_BITS));
+	/* first level: the ranges that can hold an address of each /16 node
+	 * (one sweep: both sequences are sorted) */
+	for (uint32_t b = 0, j = 0; b < L1_SIZE; b++) {
+		u128 bs = (u128)b << (128 - L1_BITS);
+		while (j < r.n && to128(r.v[j].start) < bs)
+			j++;
+		first[b] = j;
+	}
 	first[L1_SIZE] = (uint32_t)r.n;
 	size_t nsubs = 0;
 	for (uint32_t b = 0; b < L1_SIZE; b++)
@@ -265,7 +276,7 @@ nomem:
 
 bool iptrie_lookup(const struct iptrie *t, struct iptrie_key key, struct iptrie_match *ret)
 {
-	if (!t->built)
+	if (!t->built || !t->nranges)
 		return false;
 	if (t->maxlen == 32)
 		key.lo = 0, key.hi &= ~0ull << 32;

@@ -18,6 +18,7 @@
 #include "pipeline/stages.h"
 #include "render/escape.h"
 #include "render/report.h"
+#include "verify/verify.h"
 
 int explain_parse_target(const char *s, struct explain_target *ret)
 {
@@ -287,7 +288,8 @@ static bool have_stage(const char *name)
 static bool is_integrity(const char *id)
 {
 	static const char *const ids[] = {"exe-deleted", "exe-memfd", "exe-writable-location", "exe-unpackaged",
-					  "exe-modified", "name-mismatch", "preload", "recent-binary"};
+					  "exe-modified", "name-mismatch", "preload", "recent-binary", "reverse-shell",
+					  "network-tool", "unit-unpackaged"};
 	for (size_t i = 0; i < OWL_ARRAY_SIZE(ids); i++)
 		if (strcmp(id, ids[i]) == 0)
 			return true;
@@ -296,30 +298,61 @@ static bool is_integrity(const char *id)
 
 static void sec_verification(const struct explain_ctx *x, struct explain_out *o)
 {
-	if (x->tgt.kind != EXPLAIN_PID)
+	if (x->tgt.kind != EXPLAIN_PID || !x->proc)
 		return;
 	exo_section(o, "verification", "IS THE PROGRAM WHAT IT CLAIMS TO BE?");
+	const struct verify_info *v = x->proc->verify;
 	if (!have_stage("verify")) {
 		exo_str(o, "status", NULL, "not checked: this owl build has no verify stage (package ownership, "
 					   "digests)");
 		exo_section_end(o);
 		return;
 	}
+	if (!v) {
+		exo_str(o, "status", NULL, "not checked (--no-verify, or the process exited before owl could look)");
+		exo_section_end(o);
+		return;
+	}
+	if (v->owner == VERIFY_OWNER_PACKAGE)
+		exo_fmt(o, "package", "package", "%s %s (%s%s%s)", v->pkg.name, v->pkg.version, v->pkg.manager,
+			v->pkg.arch[0] ? ", " : "", v->pkg.arch);
+	else if (v->owner == VERIFY_OWNER_NONE)
+		exo_str(o, "package", "package", "none: no installed package owns this executable");
+	else
+		exo_str(o, "package", "package", "unknown (no package database to ask)");
+	exo_fmt(o, "digest", "running image vs the package's record", "%s%s%s", verify_state_name(v->state),
+		v->note[0] ? ": " : "", v->note);
+	exo_str(o, "on_disk", "on disk", verify_disk_name(v->disk));
+	if (v->sha256_hex[0])
+		exo_str(o, "sha256", "sha256", v->sha256_hex);
+	if (v->unit.found) {
+		if (v->unit.owner == VERIFY_OWNER_PACKAGE)
+			exo_fmt(o, "unit_file", "unit file", "%s (package %s)", v->unit.path, v->unit.pkg.name);
+		else
+			exo_fmt(o, "unit_file", "unit file", "%s (%s)", v->unit.path,
+				v->unit.owner == VERIFY_OWNER_NONE ? "owned by no package" : "owner unknown");
+	}
 	size_t n = 0;
-	exo_list(o, "findings", NULL);
+	exo_list(o, "findings", "integrity findings");
 	for (size_t i = 0; i < x->nrecs && i < 1; i++)
 		for (uint32_t k = 0; k < x->recs[i]->nfindings; k++) {
 			const struct owl_finding *f = &x->recs[i]->findings[k];
 			if (!is_integrity(f->id))
 				continue;
-			exo_item(o);
-			exo_fmt(o, "id", NULL, "%s (%s): %s", f->id, sev(f->severity), f->reason);
-			exo_item_end(o);
+			if (o->json) {
+				exo_item(o);
+				exo_str(o, "id", NULL, f->id);
+				exo_str(o, "severity", NULL, sev(f->severity));
+				exo_str(o, "reason", NULL, f->reason);
+				exo_item_end(o);
+			} else {
+				exo_fmt(o, NULL, NULL, "%s %s: %s", sev(f->severity), f->id, f->reason);
+			}
 			n++;
 		}
-	exo_list_end(o);
 	if (!n)
-		exo_str(o, "status", NULL, "no integrity finding");
+		exo_strings_item(o, "none");
+	exo_list_end(o);
 	exo_section_end(o);
 }
 

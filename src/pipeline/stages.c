@@ -3,8 +3,8 @@
 
 #include "attribute/origin_stage.h"
 
-#include "endpoint/endpoint.h"
 #include "verify/verify.h"
+#include "endpoint/endpoint.h"
 
 /* One line per stage, in pipeline order:
  *   verify   (src/verify/,   issue 3)  package ownership, digests, name rules

@@ -146,6 +146,10 @@ scan_pid() { # pid args...
 	[ "$(jq -c 'select(.owl.findings[] | .id == "high-volume" and .severity == "medium")' "$T/r.json" | wc -l)" -eq 300 ]
 	[ "$(jq -c 'select(.owl.endpoint.group.connections == 300)' "$T/r.json" | wc -l)" -eq 300 ]
 	head -1 "$T/r.json" | jq -e '.owl.findings[] | select(.id == "high-volume") | select(.reason | contains("300 concurrent connections") and contains("threshold 100"))'
+	# the table folds the 300 identical stories into one row and a count
+	"$OWL" scan --netns $NSC --intel-dir '' >"$T/t.txt" || true
+	[ "$(grep -c 'high-volume' "$T/t.txt")" -eq 1 ]
+	grep -q 'and 299 more sockets like the one above' "$T/t.txt"
 	# the threshold is configurable
 	r=$(scan_pid $PID_cli --limit high-volume=301 | head -1)
 	echo "$r" | jq -e '[.owl.findings[] | select(.id == "high-volume")] | length == 0'
@@ -294,6 +298,11 @@ scan_pid() { # pid args...
 	echo "$output" | grep -q 'verdict: high'
 	echo "$output" | grep -q "command line: $PY $HELPER hold 198.51.100.2 4444 2"
 	echo "$output" | grep -q '^HOW IT CAME TO RUN'
+	# the verify stage's answer, when this build has it
+	if "$OWL" scan --help | grep -q -- --no-verify; then
+		echo "$output" | grep -q 'package: python3.11-minimal'
+		echo "$output" | grep -q "running image vs the package's record: ok"
+	fi
 	echo "$output" | grep -q 'network namespace: owle-c'
 	echo "$output" | grep -q 'ioc-match: 198.51.100.2 is on threat-intel list bad.list'
 	echo "$output" | grep -q 'port-unusual: remote port 4444 is known for abuse'

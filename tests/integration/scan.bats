@@ -3,6 +3,7 @@
 # Namespaces owlc-*, addresses 192.0.2.32/27 and 2001:db8:2::/48.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	require_root
@@ -21,8 +22,8 @@ teardown() {
 	sockprog owlc-srv tcp-listen 192.0.2.34 8443
 	sockprog owlc-cli tcp-connect 192.0.2.34 8443
 	sleep 0.3
-	run "$OWL" scan --json
-	[ "$status" -eq 0 ]
+	run --separate-stderr "$OWL" scan --json
+	[ "$status" -le 1 ]   # 1: something else on this machine reached --fail-on
 	echo "$output" >"$out"
 	sel='.destination.ip == "192.0.2.34" and .destination.port == 8443 and .network.direction == "egress"'
 	[ "$(jq_count "$sel" "$out")" -eq 1 ]
@@ -181,7 +182,7 @@ PY
 
 @test "every namespace is visited once, named ones by name" {
 	run "$OWL" scan --all --verbose
-	[ "$status" -eq 0 ]
+	[ "$status" -le 1 ]
 	[ "$(grep -c '^owl: netns owlc-cli ' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '^owl: netns owlc-srv ' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '^owl: netns host ' <<<"$output")" -eq 1 ]
@@ -197,7 +198,7 @@ PY
 	run "$OWL" scan --all --verbose
 	umount /tmp/owlc-mnt/ns
 	rm -rf /tmp/owlc-mnt
-	[ "$status" -eq 0 ]
+	[ "$status" -le 1 ]
 	[[ "$output" == *"owl: netns ns ("* ]]
 }
 
@@ -224,8 +225,10 @@ s = socket.create_connection(("192.0.2.34", 8443)); print("ready", flush=True); 
 	local churn=$!
 	_owl_pids+=("$churn")
 	for i in 1 2 3 4 5; do
-		run "$OWL" scan --all --json
-		[ "$status" -eq 0 ]
+		run --separate-stderr "$OWL" scan --all --json
+		[ "$status" -le 1 ]
+		# nothing but the one-line partial-view note may reach stderr
+		[ -z "$stderr" ] || [ "$(wc -l <<<"$stderr")" -eq 1 ]
 		# every line is a whole JSON object
 		jq -e . <<<"$output" >/dev/null
 	done
@@ -261,7 +264,7 @@ s = socket.create_connection(("192.0.2.34", 8443)); print("ready", flush=True); 
 @test "without root it runs, shows what it can and says once what is missing" {
 	command -v setpriv >/dev/null || skip "setpriv missing"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$OWL" scan --all
-	[ "$status" -eq 0 ]
+	[ "$status" -le 1 ]
 	[ "$(grep -c 'run as root' <<<"$output")" -eq 1 ]
 	[[ "$output" == *"PROTO"* ]]
 }
