@@ -34,6 +34,7 @@ bool cli_have_command(const char *name);
 
 extern const struct owl_command cmd_scan;
 extern const struct owl_command cmd_explain;
+extern const struct owl_command cmd_changes;
 extern const struct owl_command cmd_watch;
 extern const struct owl_command cmd_baseline;
 

@@ -12,6 +12,7 @@ static const struct owl_command *const commands[] = {
 	&cmd_scan,
 	&cmd_watch,
 	&cmd_explain,
+	&cmd_changes,
 	&cmd_baseline,
 };
 
