@@ -12,7 +12,7 @@ pkgs="build-essential meson ninja-build pkg-config clang llvm libmnl-dev libbpf-
  libsqlite3-dev libjansson-dev libssl-dev libmaxminddb-dev libcap-ng-dev"
 # tests, fuzzing and benchmarks
 pkgs="$pkgs libcmocka-dev bats libclang-rt-14-dev iproute2 nftables procps psmisc util-linux lsof netcat-openbsd
- socat curl python3 openssh-client sqlite3 jq time
+ socat curl python3 openssh-client sqlite3 jq time bpftrace
  tor-geoipdb libmaxmind-db-writer-perl"
 missing=""
 for p in $pkgs; do

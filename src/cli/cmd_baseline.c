@@ -23,8 +23,8 @@
 static void baseline_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: owl baseline learn     [--db FILE] [--duration D] [--interval D] [--aggregate addr|prefix]\n"
-		"                              [--netns all|NAME]\n"
+		"usage: owl baseline learn     [--db FILE] [--duration D] [--backend auto|ebpf|poll|scan]\n"
+		"                              [--interval D] [--aggregate addr|prefix|domain] [--netns all|NAME]\n"
 		"       owl baseline allow     (--exe PATH | --package NAME) --note TEXT [--dest ADDR|CIDR|DOMAIN]\n"
 		"                              [--port N|LO-HI] [--transport tcp|udp] [--user U] [--unit UNIT]\n"
 		"                              [--container ID] [--digest SHA256] [--db FILE]\n"
@@ -39,12 +39,17 @@ static void baseline_usage(FILE *out)
 		"allowance's note is the reason) or 'new-destination'.\n"
 		"\n"
 		"  learn      record the (process identity -> destination) pairs of what runs\n"
-		"             now: one scan, then, with --duration, a scan every --interval\n"
-		"             (default 2s) until D has passed (polling: connections shorter than\n"
-		"             the interval are missed; 'owl watch' sees those).  Identity is the\n"
-		"             executable, the sha256 of its running image, the user, the systemd\n"
-		"             unit (not login sessions) and the container; destination is the\n"
-		"             address (--aggregate prefix: its /24 or /64), port and transport.\n"
+		"             now (one scan), then with --duration keep learning for D: live,\n"
+		"             through owl watch's backend (--backend auto: eBPF, else sock_diag\n"
+		"             snapshots), or --backend scan: a scan every --interval (default\n"
+		"             2s; shorter connections are missed).  auto falls back to scan\n"
+		"             when no live backend starts, and says so.  Identity is the\n"
+		"             executable, the sha256 of its running image, its package, the\n"
+		"             user, the systemd unit (not login sessions) and the container;\n"
+		"             destination is the address (--aggregate prefix: its /24 or /64;\n"
+		"             domain: the name the process resolved, seen live), port and\n"
+		"             transport.  Loopback is not learned.  --netns NS: only that\n"
+		"             namespace (scans and live events).\n"
 		"  allow      document an expected behaviour with a note (why, who, ticket).\n"
 		"             --exe pins the sha256 of the file at PATH now (or --digest): a\n"
 		"             different binary at that path is not covered.  --package covers\n"
@@ -126,210 +131,9 @@ int bl_parse_duration(const char *s, uint64_t *ret_ms)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- learn */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-struct learn_pass {
-	const struct scan_result *r;
-	const char *host;
-	bool prefix;
-	int64_t now;
-	size_t recorded, skipped;
-};
-
-static void learn_dest(const struct owl_addr *a, bool prefix, char *buf, size_t bufsz)
-{
-	char ip[OWL_ADDRSTR_MAX];
-	struct owl_addr m = *a;
-	if (!prefix) {
-		snprintf(buf, bufsz, "%s", owl_addr_str(&m, ip));
-		return;
-	}
-	/* documented aggregation: an IPv4 /24, an IPv6 /64 */
-	unsigned bits = a->family == AF_INET ? 24 : 64;
-	size_t keep = bits / 8;
-	memset(m.bytes + keep, 0, owl_addr_len(&m) - keep);
-	snprintf(buf, bufsz, "%s/%u", owl_addr_str(&m, ip), bits);
-}
-
-static int learn_record(struct store *s, void *arg)
-{
-	struct learn_pass *lp = arg;
-	static struct baseline_entry e;
-	for (size_t i = 0; i < lp->r->nrecs; i++) {
-		const struct owl_record *rec = &lp->r->recs[i];
-		const struct baseline_match *m = rec->baseline;
-		if (!m || !rec->proc)
-			continue;
-		const struct owl_proc *p = rec->proc;
-		if (!m->digest[0] || !p->exe[0] || p->exe[0] != '/' || strlen(p->exe) >= sizeof(e.exe)) {
-			lp->skipped++; /* no identity we could check later */
-			continue;
-		}
-		memset(&e, 0, sizeof(e));
-		e.kind = BASELINE_LEARNED;
-		owl_strlcpy(e.exe, p->exe, sizeof(e.exe));
-		owl_strlcpy(e.package, m->package, sizeof(e.package));
-		owl_strlcpy(e.digest, m->digest, sizeof(e.digest));
-		owl_strlcpy(e.user, m->user, sizeof(e.user));
-		owl_strlcpy(e.unit, m->unit, sizeof(e.unit));
-		owl_strlcpy(e.container, p->cg.container_id, sizeof(e.container));
-		char dest[BL_DEST_MAX];
-		learn_dest(&rec->conn.raddr, lp->prefix, dest, sizeof(dest));
-		if (baseline_parse_dest(dest, &e) < 0) {
-			lp->skipped++;
-			continue;
-		}
-		e.port_lo = e.port_hi = rec->conn.rport;
-		owl_strlcpy(e.transport, baseline_transport(rec), sizeof(e.transport));
-		owl_strlcpy(e.host, lp->host, sizeof(e.host));
-		e.first_seen = e.last_seen = lp->now;
-		e.count = 1;
-		int rc = baseline_upsert(s, &e, BASELINE_ADD, NULL);
-		if (rc == -EINVAL) {
-			lp->skipped++;
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		lp->recorded++;
-	}
-	return 0;
-}
-
-enum { OPT_DB = 256, OPT_DURATION, OPT_INTERVAL, OPT_AGGREGATE, OPT_NETNS };
-
-static int learn_main(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{"db", required_argument, NULL, OPT_DB},
-		{"duration", required_argument, NULL, OPT_DURATION},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"aggregate", required_argument, NULL, OPT_AGGREGATE},
-		{"netns", required_argument, NULL, OPT_NETNS},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *db = NULL;
-	uint64_t duration = 0, interval = 2000;
-	bool prefix = false;
-	struct scan_opts o = {.collect = {.with_info = true}, .all = true};
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case OPT_DB: db = optarg; break;
-		case OPT_DURATION:
-			if (bl_parse_duration(optarg, &duration) < 0)
-				return cli_usage_error(&cmd_baseline, "--duration: '%s' is not a duration (30s, 5m, 2h)", optarg);
-			break;
-		case OPT_INTERVAL:
-			if (bl_parse_duration(optarg, &interval) < 0 || interval < 100)
-				return cli_usage_error(&cmd_baseline, "--interval: '%s' is not a duration of at least 100ms",
-						       optarg);
-			break;
-		case OPT_AGGREGATE:
-			if (strcmp(optarg, "addr") == 0)
-				prefix = false;
-			else if (strcmp(optarg, "prefix") == 0)
-				prefix = true;
-			else
-				return cli_usage_error(&cmd_baseline, "--aggregate: '%s' is not addr or prefix", optarg);
-			break;
-		case OPT_NETNS: o.collect.netns = optarg; break;
-		case 'h': baseline_usage(stdout); return OWL_EXIT_OK;
-		case ':': return cli_usage_error(&cmd_baseline, "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error(&cmd_baseline, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(&cmd_baseline, "unexpected argument '%s'", argv[optind]);
-	if (geteuid() != 0)
-		cli_err("not root: the baseline will miss the processes and namespaces of other users");
-
-	struct store *s;
-	if (bl_open(db, STORE_CREATE, &s) < 0)
-		return OWL_EXIT_ERROR;
-	o.db_path = store_path(s);
-
-	struct sigaction sa = {.sa_handler = on_stop};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	char host[BL_HOST_MAX];
-	store_hostname(host, sizeof(host));
-	uint64_t start = mono_ms();
-	size_t passes = 0, recorded = 0, skipped = 0;
-	int status = OWL_EXIT_OK;
-	do {
-		uint64_t pass_start = mono_ms();
-		struct scan_result r;
-		int rc = scan_run(&o, &r);
-		if (rc < 0) {
-			if (r.failed_stage && strcmp(r.failed_stage, "baseline") == 0)
-				cli_baseline_store_error(db, rc);
-			else if (rc == -ENOENT && o.collect.netns)
-				cli_err("no network namespace named '%s'", o.collect.netns);
-			else
-				cli_err("scan failed: %s", strerror(-rc));
-			scan_result_free(&r);
-			status = OWL_EXIT_ERROR;
-			break;
-		}
-		if (passes == 0)
-			cli_catalogue_errors(r.store ? &r.store->cat : NULL);
-		struct learn_pass lp = {.r = &r, .host = host, .prefix = prefix, .now = (int64_t)time(NULL)};
-		rc = store_tx(s, learn_record, &lp);
-		scan_result_free(&r);
-		if (rc < 0) {
-			cli_err("recording the baseline failed: %s (%s)", store_strerror(rc), store_errmsg(s));
-			status = OWL_EXIT_ERROR;
-			break;
-		}
-		passes++;
-		recorded += lp.recorded;
-		skipped += lp.skipped;
-		uint64_t now = mono_ms();
-		if (stop_requested || now - start >= duration)
-			break;
-		uint64_t next = pass_start + interval, end = start + duration;
-		uint64_t wake = next < end ? next : end;
-		if (wake > now) {
-			uint64_t ms = wake - now;
-			struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-			nanosleep(&ts, NULL); /* a signal cuts it short */
-		}
-	} while (!stop_requested && mono_ms() - start < duration);
-
-	int64_t total = 0;
-	if (status == OWL_EXIT_OK && baseline_count(s, &total) == 0) {
-		char esc[OWL_PATH_MAX];
-		owl_escape_to(esc, sizeof(esc), store_path(s), strlen(store_path(s)), OWL_ESC_TEXT);
-		printf("learned %zu observations in %zu scan%s (%zu without a checkable identity); %s holds %lld entries\n",
-		       recorded, passes, passes == 1 ? "" : "s", skipped, esc, (long long)total);
-	}
-	store_close(s);
-	return status;
-}
-
 /* ---------------------------------------------------------------- allow */
 
+enum { OPT_DB = 256 };
 enum { OPT_EXE = 300, OPT_PACKAGE, OPT_NOTE, OPT_DEST, OPT_PORT, OPT_TRANSPORT, OPT_USER, OPT_UNIT, OPT_CONTAINER,
        OPT_DIGEST };
 
@@ -405,10 +209,12 @@ static int allow_main(int argc, char **argv)
 		return cli_usage_error(&cmd_baseline, "allow: name the program with --exe PATH or --package NAME");
 	if (!e.note[0])
 		return cli_usage_error(&cmd_baseline, "allow: --note is required (why, who, ticket)");
+	if (e.exe[0] && e.exe[0] != '/')
+		return cli_usage_error(&cmd_baseline, "allow: --exe takes an absolute path (as the kernel reports it)");
 	if (e.exe[0] && !e.digest[0]) {
 		char esc[OWL_PATH_MAX];
 		owl_escape_to(esc, sizeof(esc), e.exe, strlen(e.exe), OWL_ESC_TEXT);
-		int rc = e.exe[0] == '/' ? imgdigest_path(e.exe, e.digest) : -EINVAL;
+		int rc = imgdigest_path(e.exe, e.digest);
 		if (rc < 0) {
 			cli_err("cannot read %s to pin its digest: %s; give --digest SHA256, or allow by --package", esc,
 				strerror(-rc));
@@ -582,7 +388,7 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } subs[] = {
-	{"learn", learn_main},   {"allow", allow_main},   {"list", bl_list_main},        {"forget", forget_main},
+	{"learn", bl_learn_main},   {"allow", allow_main},   {"list", bl_list_main},        {"forget", forget_main},
 	{"export", bl_export_main}, {"import", bl_import_main}, {"catalogue", catalogue_main},
 };
 

@@ -11,6 +11,9 @@ int bl_open(const char *path, unsigned flags, struct store **ret);
 /* "30", "30s", "500ms", "5m", "2h" → ms.  0 or -EINVAL/-ERANGE. */
 int bl_parse_duration(const char *s, uint64_t *ret_ms);
 
+/* cmd_baseline_learn.c */
+int bl_learn_main(int argc, char **argv);
+
 /* cmd_baseline_io.c */
 int bl_list_main(int argc, char **argv);
 int bl_export_main(int argc, char **argv);

@@ -229,7 +229,7 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
-	cli_catalogue_errors(r.store ? &r.store->cat : NULL);
+	cli_catalogue_errors(r.store ? r.store->cat : NULL);
 	warn_missing(&r);
 	endpoint_cli_warnings(&r, verbose);
 	uint64_t t_render = owl_mono_ns();

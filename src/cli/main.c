@@ -10,7 +10,9 @@
 
 static const struct owl_command *const commands[] = {
 	&cmd_scan,
+	&cmd_watch,
 	&cmd_explain,
+	&cmd_changes,
 	&cmd_baseline,
 	&cmd_evidence,
 	&cmd_contain,

@@ -32,6 +32,7 @@ enum owl_direction {
 enum owl_source {
 	OWL_SRC_DIAG = 0,
 	OWL_SRC_PROC,
+	OWL_SRC_EBPF,           /* a live event from src/trace/ (issue 5) */
 };
 
 enum owl_severity {
@@ -184,6 +185,7 @@ struct owl_record {
 	uint8_t severity;                  /* verdict: max of the findings */
 	struct endpoint_info *endpoint;    /* src/endpoint/ (issue 4), NULL = not run */
 	struct baseline_match *baseline;   /* src/store/ (issue 6), NULL = not run */
+	struct trace_info *trace;          /* src/trace/ (issue 5): what a live event adds, NULL in scan */
 };
 
 /* A network namespace and how it was found. */

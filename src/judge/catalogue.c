@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "endpoint/scope.h"
 
 static const char *const cat_names[CAT__MAX] = {
 	[CAT_UPDATE_AGENT] = "update agent",   [CAT_TIME_SYNC] = "time sync",
@@ -40,47 +41,21 @@ const char *cat_scope_name(int scope)
 	return scope >= 0 && scope < CAT_SCOPE__MAX ? scope_names[scope] : "?";
 }
 
+/* The endpoint stage's scope table (src/endpoint/scope.c), folded into
+ * the scopes a catalogue can name. */
 enum cat_scope cat_scope_of(const struct owl_addr *a)
 {
-	const uint8_t *b = a->bytes;
-	if (a->family == AF_INET) {
-		if (b[0] == 127)
-			return CAT_SCOPE_LOOPBACK;
-		if (b[0] == 169 && b[1] == 254)
-			return (b[2] == 169 && b[3] == 254) ? CAT_SCOPE_METADATA : CAT_SCOPE_LINK_LOCAL;
-		if (b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168))
-			return CAT_SCOPE_PRIVATE;
-		if (b[0] == 100 && (b[1] & 0xc0) == 64)
-			return CAT_SCOPE_CGNAT;
-		if ((b[0] & 0xf0) == 224)
-			return CAT_SCOPE_MULTICAST;
-		if ((b[0] == 192 && b[1] == 0 && b[2] == 2) || (b[0] == 198 && b[1] == 51 && b[2] == 100) ||
-		    (b[0] == 203 && b[1] == 0 && b[2] == 113))
-			return CAT_SCOPE_DOCUMENTATION;
-		if (b[0] == 0 || b[0] >= 240)
-			return CAT_SCOPE_OTHER;
-		return CAT_SCOPE_PUBLIC;
+	switch (ep_scope_of(a)) {
+	case EP_SCOPE_PUBLIC: return CAT_SCOPE_PUBLIC;
+	case EP_SCOPE_LOOPBACK: return CAT_SCOPE_LOOPBACK;
+	case EP_SCOPE_PRIVATE: return CAT_SCOPE_PRIVATE;
+	case EP_SCOPE_CGNAT: return CAT_SCOPE_CGNAT;
+	case EP_SCOPE_LINK_LOCAL: return CAT_SCOPE_LINK_LOCAL;
+	case EP_SCOPE_METADATA: return CAT_SCOPE_METADATA;
+	case EP_SCOPE_MULTICAST: return CAT_SCOPE_MULTICAST;
+	case EP_SCOPE_DOCUMENTATION: return CAT_SCOPE_DOCUMENTATION;
+	default: return CAT_SCOPE_OTHER; /* unspecified, broadcast, benchmarking, reserved, NAT64 */
 	}
-	if (a->family == AF_INET6) {
-		static const uint8_t lo[16] = {[15] = 1};
-		static const uint8_t ec2[16] = {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54, [14] = 0x02};
-		if (memcmp(b, lo, 16) == 0)
-			return CAT_SCOPE_LOOPBACK;
-		if (memcmp(b, ec2, 16) == 0)
-			return CAT_SCOPE_METADATA;
-		if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-			return CAT_SCOPE_LINK_LOCAL;
-		if ((b[0] & 0xfe) == 0xfc)
-			return CAT_SCOPE_PRIVATE;
-		if (b[0] == 0xff)
-			return CAT_SCOPE_MULTICAST;
-		if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)
-			return CAT_SCOPE_DOCUMENTATION;
-		if ((b[0] & 0xe0) == 0x20)
-			return CAT_SCOPE_PUBLIC;
-		return CAT_SCOPE_OTHER;
-	}
-	return CAT_SCOPE_OTHER;
 }
 
 void cat_init(struct catalogue *c)

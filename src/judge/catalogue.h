@@ -129,7 +129,7 @@ bool cat_covers_program(const struct cat_entry *e, const char *exe, const char *
 const char *cat_category_name(int cat);  /* "update agent", ... */
 const char *cat_scope_name(int scope);   /* "public", "link-local", ... */
 
-/* A minimal scope of an address (the endpoint stage has the full table). */
+/* The scope of an address, from the endpoint stage's table. */
 enum cat_scope cat_scope_of(const struct owl_addr *a);
 
 #endif

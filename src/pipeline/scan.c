@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attribute/origin_stage.h"
 #include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
@@ -210,6 +211,7 @@ void scan_result_free(struct scan_result *r)
 		return;
 	verify_ctx_free(r->verify);
 	collect_result_free(&r->col);
+	origin_ctx_free(r->origin);
 	if (r->recs)
 		judge_free_findings(r->recs, r->nrecs);
 	free(r->recs);

@@ -10,8 +10,10 @@
 #include "core/names.h"
 #include "endpoint/endpoint_json.h"
 #include "judge/judge.h"
+#include "render/report_origin.h"
 #include "store/stage.h"
 #include "verify/verify.h"
+#include "trace/trace_json.h"
 
 void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 {
@@ -35,6 +37,7 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	}
 	jsonw_obj_open(w, "parent");
 	jsonw_u64(w, "pid", (uint64_t)p->ppid);
+	report_origin_parent(w, p);
 	jsonw_obj_close(w);
 	if (p->start_time_ns) {
 		owl_format_time(p->start_time_ns, t, sizeof(t));
@@ -61,6 +64,7 @@ static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr
 	if (with_port)
 		jsonw_u64(w, "port", port);
 	endpoint_json_end(w, rec, key[0] == 'd');
+	trace_json_endpoint(w, rec, key[0] == 'd');
 	jsonw_obj_close(w);
 }
 
@@ -88,6 +92,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_arr_open(w, "type");
 	jsonw_str(w, NULL, "connection");
 	jsonw_arr_close(w);
+	trace_json_event(w, rec);
 	jsonw_obj_close(w);
 
 	jsonw_obj_open(w, "network");
@@ -180,7 +185,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_u64(w, "wqueue", c->wqueue);
 	if (c->cgroup_id)
 		jsonw_u64(w, "cgroup_id", c->cgroup_id);
-	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : "procfs");
+	jsonw_str(w, "source", c->source == OWL_SRC_DIAG ? "sock_diag" : c->source == OWL_SRC_EBPF ? "ebpf" : "procfs");
 	if (c->transport == OWL_TP_TCP && c->has_tcpinfo) {
 		jsonw_u64(w, "bytes_acked", c->bytes_acked);
 		jsonw_u64(w, "bytes_received", c->bytes_received);
@@ -220,6 +225,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	verify_json_owl(w, p);
 	baseline_report_json(w, rec);
 	endpoint_json_owl(w, rec);
+	report_origin_fields(w, s, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {

@@ -201,7 +201,32 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-bool baseline_entry_matches(const struct baseline_entry *e, const struct baseline_identity *id,
+void baseline_rule_view(const struct baseline_entry *e, struct baseline_rule *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->id = e->id;
+	ret->kind = e->kind;
+	ret->dest_type = e->dest_type;
+	ret->prefix = e->prefix;
+	ret->port_lo = e->port_lo;
+	ret->port_hi = e->port_hi;
+	memcpy(ret->transport, e->transport, sizeof(ret->transport));
+	ret->net = e->net;
+	ret->exe = e->exe;
+	ret->package = e->package;
+	ret->digest = e->digest;
+	ret->user = e->user;
+	ret->unit = e->unit;
+	ret->container = e->container;
+	ret->dest = e->dest;
+	ret->note = e->note;
+	ret->host = e->host;
+	ret->first_seen = e->first_seen;
+	ret->last_seen = e->last_seen;
+	ret->count = e->count;
+}
+
+bool baseline_rule_matches(const struct baseline_rule *e, const struct baseline_identity *id,
 			    const struct baseline_dest *d)
 {
 	/* identity first */
@@ -238,7 +263,7 @@ bool baseline_entry_matches(const struct baseline_entry *e, const struct baselin
 }
 
 /* Larger is more specific. */
-static long specificity(const struct baseline_entry *e)
+static long specificity(const struct baseline_rule *e)
 {
 	long s = 0;
 	if (e->kind == BASELINE_ALLOWED)
@@ -253,21 +278,128 @@ static long specificity(const struct baseline_entry *e)
 	return s;
 }
 
-const struct baseline_entry *baseline_match(const struct baseline_set *set, const struct baseline_identity *id,
-					    const struct baseline_dest *d)
+#define ARENA_CHUNK (64 * 1024)
+
+static const char *arena_str(struct baseline_set *set, const char *str)
 {
-	const struct baseline_entry *best = NULL;
-	long best_s = -1;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct baseline_entry *e = &set->e[i];
-		if (!baseline_entry_matches(e, id, d))
-			continue;
-		long sp = specificity(e);
-		if (sp > best_s) {
-			best = e;
-			best_s = sp;
-		}
+	size_t n = strlen(str) + 1;
+	if (n == 1)
+		return "";
+	if (!set->nchunks || set->chunk_used + n > set->chunk_size) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		char **c = realloc(set->chunks, (set->nchunks + 1) * sizeof(*c));
+		if (!c)
+			return NULL;
+		set->chunks = c;
+		if (!(c[set->nchunks] = malloc(size)))
+			return NULL;
+		set->nchunks++;
+		set->chunk_used = 0;
+		set->chunk_size = size;
 	}
+	char *dst = set->chunks[set->nchunks - 1] + set->chunk_used;
+	memcpy(dst, str, n);
+	set->chunk_used += n;
+	return dst;
+}
+
+int baseline_set_add(struct baseline_set *set, const struct baseline_entry *e)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		void *p = realloc(set->e, cap * sizeof(*set->e));
+		if (!p)
+			return -ENOMEM;
+		set->e = p;
+		set->cap = cap;
+	}
+	struct baseline_rule r;
+	baseline_rule_view(e, &r);
+	const char **f[] = {&r.exe, &r.package, &r.digest, &r.user, &r.unit, &r.container, &r.dest, &r.note, &r.host};
+	for (size_t i = 0; i < OWL_ARRAY_SIZE(f); i++)
+		if (!(*f[i] = arena_str(set, *f[i])))
+			return -ENOMEM;
+	set->e[set->n++] = r;
+	set->indexed = false;
+	return 0;
+}
+
+static const struct baseline_set *sort_set; /* qsort has no context argument */
+
+static int cmp_exe(const void *a, const void *b)
+{
+	return strcmp(sort_set->e[*(const uint32_t *)a].exe, sort_set->e[*(const uint32_t *)b].exe);
+}
+
+int baseline_index(struct baseline_set *set)
+{
+	free(set->by_exe);
+	free(set->no_exe);
+	set->by_exe = set->no_exe = NULL;
+	set->n_by_exe = set->n_no_exe = 0;
+	set->indexed = false;
+	if (set->n > UINT32_MAX)
+		return -E2BIG;
+	size_t n = set->n ? set->n : 1;
+	set->by_exe = malloc(n * sizeof(*set->by_exe));
+	set->no_exe = malloc(n * sizeof(*set->no_exe));
+	if (!set->by_exe || !set->no_exe) {
+		free(set->by_exe);
+		free(set->no_exe);
+		set->by_exe = set->no_exe = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->e[i].exe[0])
+			set->by_exe[set->n_by_exe++] = (uint32_t)i;
+		else
+			set->no_exe[set->n_no_exe++] = (uint32_t)i;
+	}
+	sort_set = set;
+	qsort(set->by_exe, set->n_by_exe, sizeof(*set->by_exe), cmp_exe);
+	sort_set = NULL;
+	set->indexed = true;
+	return 0;
+}
+
+static void consider(const struct baseline_rule *e, const struct baseline_identity *id,
+		     const struct baseline_dest *d, const struct baseline_rule **best, long *best_s)
+{
+	if (!baseline_rule_matches(e, id, d))
+		return;
+	long sp = specificity(e);
+	/* ties: the older entry (lower id) */
+	if (sp > *best_s || (sp == *best_s && *best && e->id < (*best)->id)) {
+		*best = e;
+		*best_s = sp;
+	}
+}
+
+const struct baseline_rule *baseline_match(const struct baseline_set *set, const struct baseline_identity *id,
+					   const struct baseline_dest *d)
+{
+	const struct baseline_rule *best = NULL;
+	long best_s = -1;
+	if (!set->indexed) {
+		for (size_t i = 0; i < set->n; i++)
+			consider(&set->e[i], id, d, &best, &best_s);
+		return best;
+	}
+	for (size_t i = 0; i < set->n_no_exe; i++)
+		consider(&set->e[set->no_exe[i]], id, d, &best, &best_s);
+	if (!id->exe || !id->exe[0])
+		return best;
+	/* the first entry whose exe is >= id->exe, then the run of equal ones */
+	size_t lo = 0, hi = set->n_by_exe;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(set->e[set->by_exe[mid]].exe, id->exe) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < set->n_by_exe && strcmp(set->e[set->by_exe[i]].exe, id->exe) == 0; i++)
+		consider(&set->e[set->by_exe[i]], id, d, &best, &best_s);
 	return best;
 }
 
@@ -283,18 +415,17 @@ static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
 int baseline_load(struct store *s, struct baseline_set *ret)
 {
 	sqlite3_stmt *st = NULL;
-	struct owl_vec v;
-	owl_vec_init(&v, sizeof(struct baseline_entry));
+	struct baseline_set set;
+	memset(&set, 0, sizeof(set));
+	struct baseline_entry *e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
 	int rc = sqlite3_prepare_v2(store_db(s), "SELECT " COLS " FROM baseline ORDER BY id", -1, &st, NULL);
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW)
 			break;
-		struct baseline_entry *e = owl_vec_push(&v);
-		if (!e) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
+		memset(e, 0, sizeof(*e));
 		e->id = sqlite3_column_int64(st, 0);
 		char kind[16];
 		col_text(st, 1, kind, sizeof(kind));
@@ -315,19 +446,25 @@ int baseline_load(struct store *s, struct baseline_set *ret)
 		e->first_seen = sqlite3_column_int64(st, 14);
 		e->last_seen = sqlite3_column_int64(st, 15);
 		e->count = sqlite3_column_int64(st, 16);
-		/* a destination this owl cannot parse matches nothing */
+		/* a destination this owl cannot parse matches nothing (a domain
+		 * pattern no name equals) */
 		if (baseline_parse_dest(dest, e) < 0) {
 			owl_strlcpy(e->dest, dest, sizeof(e->dest));
 			e->dest_type = BL_DEST_DOMAIN;
 		}
+		if (baseline_set_add(&set, e) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 	}
 	sqlite3_finalize(st);
+	free(e);
 	if (rc != SQLITE_DONE) {
-		owl_vec_free(&v);
+		baseline_set_free(&set);
 		return store_errno(rc);
 	}
-	ret->e = v.data;
-	ret->n = v.len;
+	baseline_index(&set); /* without it, matching is linear but still right */
+	*ret = set;
 	return 0;
 }
 
@@ -336,8 +473,12 @@ void baseline_set_free(struct baseline_set *set)
 	if (!set)
 		return;
 	free(set->e);
-	set->e = NULL;
-	set->n = 0;
+	for (size_t i = 0; i < set->nchunks; i++)
+		free(set->chunks[i]);
+	free(set->chunks);
+	free(set->by_exe);
+	free(set->no_exe);
+	memset(set, 0, sizeof(*set));
 }
 
 int baseline_upsert(struct store *s, const struct baseline_entry *e, enum baseline_merge how, int64_t *ret_id)
@@ -356,10 +497,9 @@ int baseline_upsert(struct store *s, const struct baseline_entry *e, enum baseli
 	const char *why;
 	if (baseline_validate(e, &why) < 0)
 		return -EINVAL;
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return store_errno(rc);
+	sqlite3_stmt *st = store_stmt(s, sql);
+	if (!st)
+		return store_errno(sqlite3_errcode(store_db(s)));
 	sqlite3_bind_text(st, 1, baseline_kind_name(e->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->exe, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->package, -1, SQLITE_STATIC);
@@ -377,11 +517,14 @@ int baseline_upsert(struct store *s, const struct baseline_entry *e, enum baseli
 	sqlite3_bind_int64(st, 15, e->last_seen);
 	sqlite3_bind_int64(st, 16, e->count > 0 ? e->count : 1);
 	sqlite3_bind_int(st, 17, how == BASELINE_MAX);
-	rc = sqlite3_step(st);
+	int rc = sqlite3_step(st);
 	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	if (rc == SQLITE_ROW)
 		rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	if (store_stmt_cached(s, st))
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return store_errno(rc);
 	if (ret_id)

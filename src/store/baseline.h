@@ -67,6 +67,23 @@ struct baseline_entry {
 	uint8_t prefix;           /* BL_DEST_CIDR: prefix length */
 };
 
+/* An entry as held in a loaded set: the same fields, the strings in the
+ * set's arena (a 100,000-entry baseline costs tens of MB, not hundreds). */
+struct baseline_rule {
+	int64_t id;
+	uint8_t kind;
+	uint8_t dest_type;
+	uint8_t prefix;
+	uint16_t port_lo, port_hi;
+	char transport[BL_TP_MAX];
+	struct owl_addr net;
+	const char *exe, *package, *digest, *user, *unit, *container, *dest, *note, *host;
+	int64_t first_seen, last_seen, count;
+};
+
+/* A rule that points into e (no copy; valid while e is). */
+void baseline_rule_view(const struct baseline_entry *e, struct baseline_rule *ret);
+
 /* Parse a destination: '' or '*' (any), an address, a CIDR, or a domain
  * name (letters, digits, '-', '.', optional leading "*."), and put the
  * canonical text back into e->dest.  Returns 0 or -EINVAL. */
@@ -98,22 +115,39 @@ struct baseline_dest {
 	const char *domain;       /* NULL when unknown */
 };
 
-/* The whole baseline in memory, for matching during a scan or a watch. */
+/* The whole baseline in memory, for matching during a scan or a watch.
+ * baseline_load() also builds an index (entries by executable, and the
+ * ones that name only a package), so a match looks at the entries of one
+ * program instead of all. */
 struct baseline_set {
-	struct baseline_entry *e;
-	size_t n;
+	struct baseline_rule *e;
+	size_t n, cap;
+	char **chunks;            /* the string arena */
+	size_t nchunks, chunk_used, chunk_size;
+	uint32_t *by_exe;         /* indexes of entries with an exe, sorted by exe */
+	size_t n_by_exe;
+	uint32_t *no_exe;         /* indexes of entries without one */
+	size_t n_no_exe;
+	bool indexed;             /* else matching is linear (still right) */
 };
+
+/* Add a copy of e to the set (unindexed until baseline_index()).
+ * 0 or -ENOMEM. */
+int baseline_set_add(struct baseline_set *set, const struct baseline_entry *e);
+
+/* (Re)build the index of a set; -ENOMEM leaves it unindexed. */
+int baseline_index(struct baseline_set *set);
 
 /* Load every entry.  0 or -errno (store_errmsg() has SQLite's words). */
 int baseline_load(struct store *s, struct baseline_set *ret);
 void baseline_set_free(struct baseline_set *set);
 
 /* The best entry for this identity and destination, or NULL. */
-const struct baseline_entry *baseline_match(const struct baseline_set *set, const struct baseline_identity *id,
+const struct baseline_rule *baseline_match(const struct baseline_set *set, const struct baseline_identity *id,
 					    const struct baseline_dest *d);
 
-/* Does one entry cover id → d?  (The rules above.) */
-bool baseline_entry_matches(const struct baseline_entry *e, const struct baseline_identity *id,
+/* Does one rule cover id → d?  (The rules above.) */
+bool baseline_rule_matches(const struct baseline_rule *e, const struct baseline_identity *id,
 			    const struct baseline_dest *d);
 
 enum baseline_merge {

@@ -16,7 +16,7 @@ struct imgdigest_slot {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
 	char hex[IMGDIGEST_HEX_MAX];
 };
 
@@ -38,7 +38,8 @@ static struct imgdigest_slot *lookup(struct imgdigest_cache *c, const struct sta
 	for (size_t i = 0; c && i < c->n; i++) {
 		struct imgdigest_slot *s = &c->slots[i];
 		if (s->dev == st->st_dev && s->ino == st->st_ino && s->size == st->st_size &&
-		    s->mtime.tv_sec == st->st_mtim.tv_sec && s->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		    s->mtime.tv_sec == st->st_mtim.tv_sec && s->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+		    s->ctime.tv_sec == st->st_ctim.tv_sec && s->ctime.tv_nsec == st->st_ctim.tv_nsec)
 			return s;
 	}
 	return NULL;
@@ -112,6 +113,7 @@ int imgdigest_fd(int fd, struct imgdigest_cache *c, char ret[IMGDIGEST_HEX_MAX])
 		s->ino = st.st_ino;
 		s->size = st.st_size;
 		s->mtime = st.st_mtim;
+		s->ctime = st.st_ctim; /* mtime can be set back; ctime cannot */
 		memcpy(s->hex, hex, IMGDIGEST_HEX_MAX);
 	}
 out:

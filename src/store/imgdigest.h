@@ -1,6 +1,6 @@
 /* sha256 of a process's running image, read through /proc/PID/exe (so a
  * deleted or replaced file still hashes as what actually runs), with a
- * cache keyed by (dev, inode, size, mtime) so each binary is read once. */
+ * cache keyed by (dev, inode, size, mtime, ctime) so each binary is read once. */
 #ifndef OWL_IMGDIGEST_H
 #define OWL_IMGDIGEST_H
 

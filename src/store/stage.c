@@ -10,6 +10,7 @@
 #include "core/addr.h"
 #include "core/util.h"
 #include "judge/judge.h"
+#include "trace/watch.h"
 #include "verify/verify.h"
 
 /* Findings that say something is wrong with the process itself: a benign
@@ -66,24 +67,22 @@ bool baseline_candidate(const struct owl_record *rec)
 	return !owl_addr_is_any(&c->raddr) && !owl_addr_is_loopback(&c->raddr) && c->rport != 0;
 }
 
-/* What the verify stage (issue 3) says about the running image: vouched
- * for only when a package owns the executable, the running image (read
- * through /proc/PID/exe) matches the package's record, and it is on disk.
- * The stage did not run (--no-verify, or no verify stage in this build):
- * nothing is vouched for, so no package identity and no known-agent.  The
- * digest verify computed is the same sha256 of the running image as ours;
- * prefer it (it comes from verify's cache). */
+/* What the verify stage (issue 3) says about the running image, through
+ * verify_identity(): vouched for ("passed") only when a package owns the
+ * executable, the running image (read through /proc/PID/exe) matches the
+ * package's record, it is on disk, and no preload / name / stdio sign is
+ * present.  When the stage did not run (--no-verify) nothing is vouched
+ * for: no package identity, no known-agent.  verify's sha256 is of the
+ * same running image as ours; it is taken when present (it is cached). */
 static bool proc_verified(const struct owl_proc *p, struct baseline_match *m)
 {
-	const struct verify_info *vi = p->verify;
-	if (!vi)
+	struct verify_identity vid;
+	if (verify_identity(p, &vid) < 0)
 		return false;
-	if ((vi->flags & VERIFY_F_HASHED) && vi->sha256_hex[0])
-		owl_strlcpy(m->digest, vi->sha256_hex, sizeof(m->digest));
-	if (vi->owner == VERIFY_OWNER_PACKAGE)
-		owl_strlcpy(m->package, vi->pkg.name, sizeof(m->package));
-	return vi->state == VERIFY_OK && vi->disk == VERIFY_DISK_PRESENT && vi->owner == VERIFY_OWNER_PACKAGE &&
-	       vi->pkg.name[0];
+	if (vid.sha256_hex[0])
+		owl_strlcpy(m->digest, vid.sha256_hex, sizeof(m->digest));
+	owl_strlcpy(m->package, vid.package, sizeof(m->package));
+	return vid.passed && vid.package[0];
 }
 
 static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
@@ -99,7 +98,7 @@ static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
 	m->verified = proc_verified(p, m);
 }
 
-static void add_documented(struct owl_record *rec, const struct baseline_entry *e)
+static void add_documented(struct owl_record *rec, const struct baseline_rule *e)
 {
 	if (e->kind == BASELINE_ALLOWED) {
 		judge_add(rec, "documented", OWL_SEV_INFO, "%s", e->note);
@@ -111,7 +110,8 @@ static void add_documented(struct owl_record *rec, const struct baseline_entry *
 		  (long long)e->count, first);
 }
 
-static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct baseline_match *m)
+void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
+			   struct baseline_match *m)
 {
 	const struct owl_proc *p = rec->proc;
 	const struct owl_conn *c = &rec->conn;
@@ -121,11 +121,14 @@ static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct base
 		.exe = p->exe, .package = m->package, .package_verified = m->verified, .digest = m->digest,
 		.user = m->user, .unit = m->unit, .container = p->cg.container_id,
 	};
-	struct baseline_dest d = {.addr = c->raddr, .port = c->rport, .transport = baseline_transport(rec)};
+	/* the name the process resolved, when a live event knows it (never a
+	 * reverse-DNS name: whoever owns the address controls that) */
+	const char *domain = rec->trace && rec->trace->domain[0] ? rec->trace->domain : NULL;
+	struct baseline_dest d = {.addr = c->raddr, .port = c->rport, .transport = baseline_transport(rec), .domain = domain};
 	char ip[OWL_ADDRSTR_MAX];
 
-	if (ctx->set.n) {
-		const struct baseline_entry *e = baseline_match(&ctx->set, &id, &d);
+	if (set->n) {
+		const struct baseline_rule *e = baseline_match(set, &id, &d);
 		if (e && integrity) {
 			m->status = BM_HELD_BACK;
 			m->entry = e;
@@ -144,9 +147,9 @@ static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct base
 		m->status = BM_NO_BASELINE;
 	}
 
-	if (m->verified && !integrity && ctx->cat.n) {
-		const struct cat_entry *a = cat_match(&ctx->cat, p->exe, m->package, d.transport, c->rport,
-						      cat_scope_of(&c->raddr), NULL);
+	if (m->verified && !integrity && cat->n) {
+		const struct cat_entry *a = cat_match(cat, p->exe, m->package, d.transport, c->rport,
+						      cat_scope_of(&c->raddr), domain);
 		if (a) {
 			m->agent = a;
 			judge_add(rec, "known-agent", OWL_SEV_INFO, "%s (%s)%s%s", a->name, cat_category_name(a->category),
@@ -158,20 +161,135 @@ static void judge_one(struct store_ctx *ctx, struct owl_record *rec, struct base
 		lower_destination_findings(rec);
 }
 
-static int open_store(const struct scan_opts *o, struct store_ctx *ctx)
+/* What one load of the store and the catalogue gave; records point into
+ * it, so it lives as long as the last store_ctx using it. */
+struct bl_gen {
+	unsigned refs;
+	struct baseline_set set;
+	struct catalogue cat;
+};
+
+static void gen_unref(struct bl_gen *g)
+{
+	if (!g || --g->refs > 0)
+		return;
+	baseline_set_free(&g->set);
+	cat_free(&g->cat);
+	free(g);
+}
+
+/* The process-wide state behind every store_ctx. */
+static struct {
+	char *path;                 /* the store's path (NULL: nothing loaded yet) */
+	bool explicit_path;
+	struct store *db;           /* NULL when there is no database */
+	long long data_version;
+	uint64_t cat_loaded_ns;
+	struct bl_gen *gen;
+	struct imgdigest_cache digests;
+	bool digests_init;
+} shared;
+
+void baseline_stage_reset(void)
+{
+	store_close(shared.db);
+	free(shared.path);
+	gen_unref(shared.gen);
+	if (shared.digests_init)
+		imgdigest_cache_free(&shared.digests);
+	memset(&shared, 0, sizeof(shared));
+}
+
+static long long data_version(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+	if (sqlite3_prepare_v2(store_db(s), "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+void baseline_settle(struct owl_record *rec)
+{
+	const struct baseline_match *m = rec->baseline;
+	if (!m || (m->status != BM_DOCUMENTED && !m->agent))
+		return;
+	if (has_any(rec, integrity_ids, OWL_ARRAY_SIZE(integrity_ids)))
+		return;
+	lower_destination_findings(rec);
+}
+
+static int open_db(const char *path, bool explicit_path, struct store **ret)
+{
+	int rc = store_open(path, 0, ret);
+	if (rc == -EACCES || rc == -EROFS)
+		rc = store_open(path, STORE_RDONLY, ret);
+	/* no database at the default place, or one this user may not read
+	 * (not root: the scan already says its view is partial): no
+	 * baseline, not an error */
+	if ((rc == -ENOENT || rc == -EACCES) && !explicit_path) {
+		*ret = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+/* Bring shared up to date for this path; returns 0 or -errno. */
+static int shared_refresh(const struct scan_opts *o)
 {
 	const char *path = o->db_path ? o->db_path : STORE_DEFAULT_PATH;
-	int rc = store_open(path, 0, &ctx->db);
-	if (rc == -EACCES || rc == -EROFS)
-		rc = store_open(path, STORE_RDONLY, &ctx->db);
-	/* no database at the default place: no baseline, not an error */
-	if (rc == -ENOENT && !o->db_path)
+	bool same = shared.path && strcmp(shared.path, path) == 0 && shared.explicit_path == !!o->db_path;
+	bool reload = !same || !shared.gen;
+	int rc;
+	if (!same) {
+		static bool registered;
+		/* close the store at exit so that SQLite checkpoints and removes
+		 * its -wal file (the caller of the stages has no hook for it) */
+		if (!registered && atexit(baseline_stage_reset) == 0)
+			registered = true;
+		baseline_stage_reset();
+		if (!(shared.path = strdup(path)))
+			return -ENOMEM;
+		shared.explicit_path = o->db_path != NULL;
+		imgdigest_cache_init(&shared.digests);
+		shared.digests_init = true;
+		if ((rc = open_db(path, shared.explicit_path, &shared.db)) < 0) {
+			baseline_stage_reset();
+			return rc;
+		}
+	} else if (!shared.db) {
+		/* created since the last look? */
+		if ((rc = open_db(path, shared.explicit_path, &shared.db)) < 0)
+			return rc;
+		reload |= shared.db != NULL;
+	}
+	long long dv = shared.db ? data_version(shared.db) : 0;
+	if (dv != shared.data_version)
+		reload = true;
+	uint64_t now = owl_now_ns();
+	if (now - shared.cat_loaded_ns > (uint64_t)STAGE_CATALOGUE_TTL_S * 1000000000ull)
+		reload = true;
+	if (!reload)
 		return 0;
-	if (rc < 0)
+	struct bl_gen *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->refs = 1;
+	cat_init(&g->cat);
+	if (shared.db && (rc = baseline_load(shared.db, &g->set)) < 0) {
+		gen_unref(g);
 		return rc;
-	rc = baseline_load(ctx->db, &ctx->set);
-	if (rc < 0)
+	}
+	if ((rc = cat_load_default(&g->cat)) < 0) {
+		gen_unref(g);
 		return rc;
+	}
+	gen_unref(shared.gen);
+	shared.gen = g;
+	shared.data_version = dv;
+	shared.cat_loaded_ns = now;
 	return 0;
 }
 
@@ -181,14 +299,14 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 	if (!ctx)
 		return -ENOMEM;
 	r->store = ctx;
-	cat_init(&ctx->cat);
-	imgdigest_cache_init(&ctx->digests);
-	int rc = open_store(o, ctx);
+	int rc = shared_refresh(o);
 	if (rc < 0)
 		return rc;
-	rc = cat_load_default(&ctx->cat);
-	if (rc < 0)
-		return rc;
+	ctx->gen = shared.gen;
+	ctx->gen->refs++;
+	ctx->set = &ctx->gen->set;
+	ctx->cat = &ctx->gen->cat;
+	ctx->have_db = shared.db != NULL;
 	ctx->m = calloc(r->nrecs ? r->nrecs : 1, sizeof(*ctx->m));
 	if (!ctx->m)
 		return -ENOMEM;
@@ -200,12 +318,15 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 			continue;
 		struct baseline_match *m = &ctx->m[i];
 		rec->baseline = m;
-		/* a vanished process leaves the digest unknown: it then matches
-		 * no pinned entry, which is the safe side */
 		fill_identity(m, rec->proc);
-		if (!m->digest[0] && imgdigest_proc_exe(proc_root, rec->proc->pid, &ctx->digests, m->digest) < 0)
+		/* verify hashes every running image; with --no-verify owl reads
+		 * it here, but only when there are entries to compare with.  A
+		 * vanished process leaves the digest unknown: it then matches no
+		 * pinned entry, which is the safe side. */
+		if (!m->digest[0] && ctx->set->n &&
+		    imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, m->digest) < 0)
 			m->digest[0] = '\0';
-		judge_one(ctx, rec, m);
+		baseline_judge_record(ctx->set, ctx->cat, rec, m);
 	}
 	return 0;
 }
@@ -214,10 +335,7 @@ void store_ctx_free(struct store_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	store_close(ctx->db);
-	baseline_set_free(&ctx->set);
-	cat_free(&ctx->cat);
-	imgdigest_cache_free(&ctx->digests);
+	gen_unref(ctx->gen);
 	free(ctx->m);
 	free(ctx);
 }

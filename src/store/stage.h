@@ -33,7 +33,7 @@ enum bm_status {
 /* Behind owl_record.baseline. */
 struct baseline_match {
 	uint8_t status;                       /* enum bm_status */
-	const struct baseline_entry *entry;   /* BM_DOCUMENTED / BM_HELD_BACK */
+	const struct baseline_rule *entry;    /* BM_DOCUMENTED / BM_HELD_BACK */
 	const struct cat_entry *agent;        /* known-agent entry, or NULL */
 	bool verified;                        /* the verify stage vouched for the image */
 	/* the identity as recorded by `baseline learn` */
@@ -43,18 +43,30 @@ struct baseline_match {
 	char unit[OWL_UNIT_MAX];
 };
 
+struct bl_gen;
+
 /* Behind scan_result.store. */
 struct store_ctx {
-	struct store *db;                     /* NULL when no database */
-	struct baseline_set set;
-	struct catalogue cat;
-	struct imgdigest_cache digests;
+	struct bl_gen *gen;                   /* the loaded baseline + catalogue (shared, counted) */
+	const struct baseline_set *set;       /* inside gen: every entry (n = 0: no baseline) */
+	const struct catalogue *cat;          /* inside gen: the catalogue and its file:line errors */
+	bool have_db;                         /* a store was opened */
 	struct baseline_match *m;             /* one per record, before the view filter */
 	size_t nm;
 };
 
-/* The stage (scan_stages[]). */
+/* The stage (scan_stages[]).  The store, the baseline and the catalogue
+ * are loaded once per process and kept (for watch, which runs the stages
+ * once per new connection pair): the baseline is reloaded when another
+ * connection changed the database (PRAGMA data_version), the catalogue
+ * every STAGE_CATALOGUE_TTL_S seconds.  Records keep what they matched even
+ * after a reload.  Not thread-safe: run the stages from one thread. */
+#define STAGE_CATALOGUE_TTL_S 10
 int baseline_stage_run(const struct scan_opts *o, struct scan_result *r);
+
+/* Drop the process-wide store and caches.  Registered with atexit() on
+ * first use; safe to call any time. */
+void baseline_stage_reset(void);
 
 /* Frees ctx and everything behind it (NULL is fine). */
 void store_ctx_free(struct store_ctx *ctx);
@@ -62,6 +74,19 @@ void store_ctx_free(struct store_ctx *ctx);
 /* The JSON fields of a record: "baseline": {...} and "known_agent": {...}
  * inside the open "owl" object (nothing when the stage did not run). */
 void baseline_report_json(struct jsonw *w, const struct owl_record *rec);
+
+/* The rules of the stage for one candidate record whose identity is
+ * already in m (digest, package, verified, user, unit): sets m->status,
+ * m->entry, m->agent, adds documented / new-destination / known-agent and
+ * lowers the destination findings after a benign match. */
+void baseline_judge_record(const struct baseline_set *set, const struct catalogue *cat, struct owl_record *rec,
+			   struct baseline_match *m);
+
+/* Apply the benign-match rule again to a record whose findings grew after
+ * the stage ran (watch adds beaconing, repeated-attempts, high-volume per
+ * event): when rec->baseline says documented or known-agent and no
+ * integrity finding is present, destination findings drop to info. */
+void baseline_settle(struct owl_record *rec);
 
 /* Does the stage consider this record (outbound, an owner, a remote end)? */
 bool baseline_candidate(const struct owl_record *rec);

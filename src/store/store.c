@@ -12,11 +12,53 @@
 #include "core/model.h"
 #include "core/util.h"
 
+static void set_err(struct store *s);
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	char errmsg[256];
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[STORE_STMT_CACHE];
+	size_t nstmts;
 };
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].sql == sql) {
+			sqlite3_reset(s->stmts[i].st);
+			sqlite3_clear_bindings(s->stmts[i].st);
+			return s->stmts[i].st;
+		}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	if (s->nstmts < STORE_STMT_CACHE) {
+		s->stmts[s->nstmts].sql = sql;
+		s->stmts[s->nstmts++].st = st;
+	}
+	return st;
+}
+
+bool store_stmt_cached(const struct store *s, const sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].st == st)
+			return true;
+	return false;
+}
+
+static void set_err(struct store *s)
+{
+	owl_strlcpy(s->errmsg, sqlite3_errmsg(s->db), sizeof(s->errmsg));
+}
 
 int store_schema_version(void)
 {
@@ -65,10 +107,6 @@ const char *store_strerror(int err)
 	}
 }
 
-static void set_err(struct store *s)
-{
-	owl_strlcpy(s->errmsg, sqlite3_errmsg(s->db), sizeof(s->errmsg));
-}
 
 sqlite3 *store_db(struct store *s)
 {
@@ -256,6 +294,33 @@ fail:
 	}
 }
 
+/* Open path read-only and immutable through a file: URI. */
+static int open_immutable(const char *path, sqlite3 **ret)
+{
+	size_t n = strlen(path), cap = n * 3 + 32, len = 0;
+	char *uri = malloc(cap);
+	if (!uri)
+		return -ENOMEM;
+	len += (size_t)snprintf(uri, cap, "file:");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (c == '?' || c == '#' || c == '%' || c < 0x21 || c > 0x7e)
+			len += (size_t)snprintf(uri + len, cap - len, "%%%02X", c);
+		else
+			uri[len++] = (char)c;
+	}
+	snprintf(uri + len, cap - len, "?immutable=1");
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		sqlite3_close_v2(db);
+		return store_errno(rc);
+	}
+	*ret = db;
+	return 0;
+}
+
 int store_open(const char *path, unsigned flags, struct store **ret)
 {
 	struct stat stbuf;
@@ -295,6 +360,18 @@ int store_open(const char *path, unsigned flags, struct store **ret)
 
 	bool empty = false;
 	rc = check_identity(s, &empty);
+	if (rc == -EROFS && (flags & STORE_RDONLY)) {
+		/* a WAL database in a directory this user cannot write, with no
+		 * -shm file (no writer is running): read it as it was last
+		 * checkpointed */
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+		rc = open_immutable(path, &s->db);
+		if (rc < 0)
+			goto fail;
+		sqlite3_extended_result_codes(s->db, 1);
+		rc = check_identity(s, &empty);
+	}
 	if (rc < 0)
 		goto fail;
 	if (flags & STORE_RDONLY) {
@@ -327,6 +404,8 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].st);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);

@@ -107,6 +107,16 @@ void store_tx_rollback(struct store *s);
  * rolled back otherwise.  Returns fn's result, or a begin/commit error. */
 int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
 
+/* A prepared statement for sql, kept by the store and reused (keyed by
+ * the sql POINTER: pass a static string).  It comes back reset with its
+ * bindings cleared; do not finalize it (store_close() does).  NULL on
+ * failure (store_errmsg() says why).  At most STORE_STMT_CACHE are kept;
+ * beyond that each call prepares anew and the caller must finalize: check
+ * store_stmt_cached(). */
+#define STORE_STMT_CACHE 32
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+bool store_stmt_cached(const struct store *s, const sqlite3_stmt *st);
+
 /* Execute SQL without results (several statements allowed). */
 int store_exec(struct store *s, const char *sql);
 

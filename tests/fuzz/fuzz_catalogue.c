@@ -43,7 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct baseline_identity id = {.exe = "/x", .package = "", .digest = "", .user = "", .unit = "",
 						       .container = ""};
 			struct baseline_dest d = {.addr = a, .port = 1, .transport = "tcp", .domain = s};
-			baseline_entry_matches(e, &id, &d);
+			struct baseline_rule r;
+			baseline_rule_view(e, &r);
+			baseline_rule_matches(&r, &id, &d);
 		}
 		baseline_parse_ports(s, &e->port_lo, &e->port_hi);
 		free(e);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # owl baseline and the common-cause catalogue (issue 6).
-# Namespaces owls-*, addresses 203.0.113.128/26 and 2001:db8:6::/48.
+# Namespaces owlsXXXX-a/-b (XXXX random per run), addresses 203.0.113.128/26 and 2001:db8:6::/48.
 # Every store is a file in a directory the test made (never the default
 # /var/lib/owl/owl.db); the catalogue is the repository's data/catalogue.
 
@@ -9,9 +9,14 @@ load helpers
 setup() {
 	require_root
 	command -v sqlite3 >/dev/null || skip "needs sqlite3 (scripts/install-deps.sh)"
-	netns_add owls-a
-	netns_add owls-b
-	veth_pair owls-a owls-a0 203.0.113.129/26 owls-b owls-b0 203.0.113.130/26 2001:db8:6::1/64 2001:db8:6::2/64
+	# names unique to this run: a branch that merged this file may run it
+	# at the same time on this machine
+	r=$(printf %04x $((RANDOM)))
+	NSA=owls$r-a
+	NSB=owls$r-b
+	netns_add "$NSA"
+	netns_add "$NSB"
+	veth_pair "$NSA" "owls${r}a" 203.0.113.129/26 "$NSB" "owls${r}b" 203.0.113.130/26 2001:db8:6::1/64 2001:db8:6::2/64
 	tmp=$(mktemp -d)
 	db=$tmp/owl.db
 	out=$tmp/out.json
@@ -19,21 +24,22 @@ setup() {
 	export OWL_CATALOGUE_DIR=$BATS_TEST_DIRNAME/../../data/catalogue
 	export OWL_CATALOGUE_LOCAL_DIR=$tmp/catalogue.d
 	PYEXE=$(readlink -f "$PY")
-	sockprog owls-b tcp-listen 203.0.113.130 8080
-	sockprog owls-b tcp-listen 203.0.113.130 8081
-	sockprog owls-b tcp-listen 2001:db8:6::2 8082
+	sockprog "$NSB" tcp-listen 203.0.113.130 8080
+	sockprog "$NSB" tcp-listen 203.0.113.130 8081
+	sockprog "$NSB" tcp-listen 2001:db8:6::2 8082
 }
 
 teardown() {
 	cleanup_all
 	[ -n "${learn_pid:-}" ] && kill -KILL "$learn_pid" 2>/dev/null || true
+	[ -n "${watch_pid:-}" ] && kill -KILL "$watch_pid" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 
 # scan_json DB: owl scan --json into $out (exit 0 or 1 is a completed scan)
 scan_json() {
-	run "$OWL" scan --json --db "$1"
-	[ "$status" -le 1 ] || { echo "$output"; return 1; }
+	run "$OWL" scan --json --netns "$NSA" --db "$1"
+	[ "$status" -le 1 ] || { echo "scan: $status: $output" | grep -v '^{' | head -40; return 1; }
 	printf '%s\n' "$output" | grep '^{' >"$out"
 }
 
@@ -55,15 +61,15 @@ reason() {
 }
 
 @test "learn with a held connection: that pair is documented, a new destination of the same program is not" {
-	sockprog owls-a tcp-connect 203.0.113.130 8080
+	sockprog "$NSA" tcp-connect 203.0.113.130 8080
 	sleep 0.3
-	run "$OWL" baseline learn --db "$db"
+	run "$OWL" baseline learn --netns "$NSA" --db "$db"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"learned "* ]]
 	# the learned pair, with identity
 	run sqlite3 "$db" "SELECT exe, length(digest), port_lo, transport, count FROM baseline WHERE kind = 'learned' AND dest = '203.0.113.130'"
 	[ "$output" = "$PYEXE|64|8080|tcp|1" ]
-	sockprog owls-a tcp-connect 203.0.113.130 8081
+	sockprog "$NSA" tcp-connect 203.0.113.130 8081
 	sleep 0.3
 	scan_json "$db"
 	[ "$(rec 8080 | wc -l)" -eq 1 ]
@@ -77,15 +83,67 @@ reason() {
 	[ "$(rec 8081 | jq -r .owl.baseline.status)" = new-destination ]
 	[ "$(rec 8081 | jq -r .owl.baseline.identity.sha256)" = "$(sha256sum "$PYEXE" | cut -d' ' -f1)" ]
 	# a second learn adds to the count instead of a new entry
-	run "$OWL" baseline learn --db "$db"
+	run "$OWL" baseline learn --netns "$NSA" --db "$db"
 	[ "$status" -eq 0 ]
 	run sqlite3 "$db" "SELECT count FROM baseline WHERE kind = 'learned' AND dest = '203.0.113.130' AND port_lo = 8080"
 	[ "$output" = 2 ]
 }
 
+@test "learn --duration watches live: a connection made and closed during learning is learned" {
+	"$OWL" baseline learn --netns "$NSA" --db "$db" --duration 4 >"$tmp/learn.out" 2>"$tmp/learn.err" &
+	learn_pid=$!
+	for _ in $(seq 300); do
+		grep -q "learning live" "$tmp/learn.err" && break
+		kill -0 "$learn_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	# opened after learn's first scan, closed before it ends
+	ip netns exec "$NSA" "$PY" -c 'import socket, time; s = socket.create_connection(("203.0.113.130", 8081)); time.sleep(1); s.close()'
+	wait "$learn_pid"
+	learn_pid=
+	cat "$tmp/learn.out" "$tmp/learn.err"
+	grep -q "live events from the ebpf backend" "$tmp/learn.out" || skip "no eBPF backend here: $(cat "$tmp/learn.err")"
+	run sqlite3 "$db" "SELECT DISTINCT exe, transport FROM baseline WHERE kind = 'learned' AND dest = '203.0.113.130' AND port_lo = 8081"
+	[ "$output" = "$PYEXE|tcp" ]
+	# --netns: nothing from the other namespaces of this (busy) machine
+	[ "$(sqlite3 "$db" "SELECT count(*) FROM baseline WHERE dest <> '203.0.113.130'")" = 0 ]
+	# --backend scan: a scan now and one when D has passed
+	run "$OWL" baseline learn --db "$tmp/scan.db" --duration 1 --backend scan --interval 5s
+	[ "$status" -eq 0 ] || { echo "learn: $status: $output"; false; }
+	[[ "$output" == *"(2 scans;"* ]]
+	[[ "$output" != *"live events"* ]]
+}
+
+@test "owl watch with a baseline: documented and new-destination on live events" {
+	run "$OWL" baseline allow --db "$db" --exe "$PYEXE" --dest 203.0.113.130 --port 8080 --note "watched: CHG-9 (carol)"
+	[ "$status" -eq 0 ]
+	"$OWL" watch --json --db "$db" --duration 4 --output "$tmp/watch.json" 2>"$tmp/watch.err" &
+	watch_pid=$!
+	for _ in $(seq 100); do
+		grep -q "owl: watching" "$tmp/watch.err" && break
+		kill -0 "$watch_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "owl: watching" "$tmp/watch.err" || { cat "$tmp/watch.err"; false; }
+	clients=()
+	for port in 8080 8081; do
+		timeout 10 ip netns exec "$NSA" "$PY" -c "import socket, time; s = socket.create_connection(('203.0.113.130', $port)); time.sleep(1); s.close()" &
+		clients+=($!)
+	done
+	wait "${clients[@]}" || true
+	timeout 20 tail --pid="$watch_pid" -f /dev/null || kill -KILL "$watch_pid"
+	watch_pid=
+	sel() { jq -c "select(.event.action == \"connection-established\" and .owl.netns.name == \"$NSA\" and .destination.ip == \"203.0.113.130\" and .destination.port == $1)" "$tmp/watch.json"; }
+	sel 8080 | head -3
+	sel 8081 | head -3
+	[ "$(sel 8080 | wc -l)" -ge 1 ]
+	[ "$(sel 8080 | head -1 | jq -r '.owl.findings[] | select(.id == "documented") | .reason')" = "watched: CHG-9 (carol)" ]
+	[ "$(sel 8081 | head -1 | jq -r '[.owl.findings[].id] | index("new-destination") != null')" = true ]
+}
+
 @test "an allowance with a note: the note is the reason; port ranges, CIDR and IPv6" {
-	sockprog owls-a tcp-connect 203.0.113.130 8081
-	sockprog owls-a tcp-connect 2001:db8:6::2 8082
+	sockprog "$NSA" tcp-connect 203.0.113.130 8081
+	sockprog "$NSA" tcp-connect 2001:db8:6::2 8082
 	sleep 0.3
 	note='TICKET-4711: replication to the DR site (alice, 2026-12)'
 	run "$OWL" baseline allow --db "$db" --exe "$PYEXE" --dest 203.0.113.128/26 --port 8080-8081 --transport tcp --note "$note"
@@ -116,12 +174,35 @@ reason() {
 	[[ "$output" == *"--note is required"* ]]
 }
 
+@test "an allowance by package covers the package's verified executables, and only those" {
+	pkg=$(dpkg -S "$PYEXE" | cut -d: -f1)
+	[ -n "$pkg" ]
+	sockprog "$NSA" tcp-connect 203.0.113.130 8080
+	sleep 0.3
+	run "$OWL" baseline allow --db "$db" --package "$pkg" --dest 203.0.113.130 --port 8080 --note "python tools (ops)"
+	[ "$status" -eq 0 ]
+	scan_json "$db"
+	verified=$(rec 8080 | jq -r .owl.baseline.identity.verified)
+	[ "$(rec 8080 | jq -r .owl.baseline.identity.package)" = "$pkg" ] || [ "$verified" = false ]
+	if [ "$verified" = true ]; then
+		[ "$(reason 8080 documented)" = "python tools (ops)" ]
+	else
+		[[ " $(ids 8080) " == *" new-destination "* ]]
+	fi
+	# with verification off nothing vouches for the package: not covered
+	run "$OWL" scan --json --netns "$NSA" --no-verify --db "$db"
+	printf '%s\n' "$output" | grep '^{' >"$out"
+	[[ " $(ids 8080) " == *" new-destination "* ]]
+	[[ " $(ids 8080) " != *" documented "* ]]
+	[ "$verified" = true ] || skip "verify stage not in this build"
+}
+
 @test "a different binary at an allowed path does not inherit the allowance" {
 	mkdir "$tmp/bin"
 	cp "$PYEXE" "$tmp/bin/owls-client"
 	run "$OWL" baseline allow --db "$db" --exe "$tmp/bin/owls-client" --dest 203.0.113.130 --note "pinned client"
 	[ "$status" -eq 0 ]
-	start_bg ip netns exec owls-a "$tmp/bin/owls-client" "$HELPERS/sockprog.py" tcp-connect 203.0.113.130 8080
+	start_bg ip netns exec "$NSA" "$tmp/bin/owls-client" "$HELPERS/sockprog.py" tcp-connect 203.0.113.130 8080
 	first=$bg_pid
 	sleep 0.3
 	scan_json "$db"
@@ -131,7 +212,7 @@ reason() {
 	rm "$tmp/bin/owls-client"
 	{ cat "$PYEXE"; printf 'owls-modified'; } >"$tmp/bin/owls-client"
 	chmod 755 "$tmp/bin/owls-client"
-	start_bg ip netns exec owls-a "$tmp/bin/owls-client" "$HELPERS/sockprog.py" tcp-connect 203.0.113.130 8080
+	start_bg ip netns exec "$NSA" "$tmp/bin/owls-client" "$HELPERS/sockprog.py" tcp-connect 203.0.113.130 8080
 	sleep 0.3
 	scan_json "$db"
 	[ "$(rec 8080 | jq -r .process.executable)" = "$tmp/bin/owls-client" ]
@@ -141,14 +222,14 @@ reason() {
 }
 
 @test "export, then import on a fresh database, gives the same decisions" {
-	sockprog owls-a tcp-connect 203.0.113.130 8080
+	sockprog "$NSA" tcp-connect 203.0.113.130 8080
 	sleep 0.3
-	run "$OWL" baseline learn --db "$db"
+	run "$OWL" baseline learn --netns "$NSA" --db "$db"
 	[ "$status" -eq 0 ]
 	run "$OWL" baseline allow --db "$db" --exe "$PYEXE" --dest 2001:db8:6::2 --port 8082 --transport tcp --note "v6 ok (bob)"
 	[ "$status" -eq 0 ]
-	sockprog owls-a tcp-connect 203.0.113.130 8081
-	sockprog owls-a tcp-connect 2001:db8:6::2 8082
+	sockprog "$NSA" tcp-connect 203.0.113.130 8081
+	sockprog "$NSA" tcp-connect 2001:db8:6::2 8082
 	sleep 0.3
 	run "$OWL" baseline export --db "$db" --out "$tmp/export.jsonl"
 	[ "$status" -eq 0 ]
@@ -212,17 +293,17 @@ reason() {
 
 @test "kill -9 during a long learn: the database opens and passes the integrity check" {
 	for i in 1 2 3 4 5 6; do
-		sockprog owls-a tcp-connect 203.0.113.130 8080
+		sockprog "$NSA" tcp-connect 203.0.113.130 8080
 	done
-	sockprog owls-a tcp-connect 203.0.113.130 8081
+	sockprog "$NSA" tcp-connect 203.0.113.130 8081
 	sleep 0.3
 	for round in 1 2 3; do
-		"$OWL" baseline learn --db "$db" --duration 60 --interval 100ms >/dev/null 2>&1 &
+		"$OWL" baseline learn --netns "$NSA" --db "$db" --duration 60 --interval 100ms >/dev/null 2>&1 &
 		learn_pid=$!
 		# while it learns, scans run next to it (bounded waits, never exit 2)
 		for k in 1 2 3; do
-			run "$OWL" scan --json --db "$db"
-			[ "$status" -le 1 ]
+			run "$OWL" scan --json --netns "$NSA" --db "$db"
+			[ "$status" -le 1 ] || { echo "scan: $status: $output" | grep -v '^{' | head -40; false; }
 		done
 		sleep "0.$((RANDOM % 9 + 1))"
 		kill -KILL "$learn_pid"
@@ -297,8 +378,8 @@ reason() {
 	[[ "$output" == *"backup-agent"* ]]
 	[[ "$(grep '^ssh ' <<<"$output")" == *"tcp/2200-2299"* ]]
 	# scan reports the same error and still runs
-	run "$OWL" scan --db "$db"
-	[ "$status" -le 1 ]
+	run "$OWL" scan --netns "$NSA" --db "$db"
+	[ "$status" -le 1 ] || { echo "scan: $status: $output"; false; }
 	[[ "$output" == *"catalogue: "*"local.conf:7:"* ]]
 }
 
@@ -306,8 +387,8 @@ reason() {
 # known-agent is never given, which the last assertion checks anyway.
 @test "a catalogue agent is known-agent only while its binary is intact" {
 	command -v ssh >/dev/null || skip "needs openssh-client"
-	sockprog owls-b tcp-listen 203.0.113.130 22
-	start_bg ip netns exec owls-a sh -c 'ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=30 -p 22 203.0.113.130 true >/dev/null 2>&1 & echo ready $!; wait'
+	sockprog "$NSB" tcp-listen 203.0.113.130 22
+	start_bg ip netns exec "$NSA" sh -c 'ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=30 -p 22 203.0.113.130 true >/dev/null 2>&1 & echo ready $!; wait'
 	sleep 0.5
 	scan_json "$db"
 	[ "$(rec 22 | wc -l)" -eq 1 ]
@@ -321,7 +402,7 @@ reason() {
 	# a modified ssh, bind-mounted over /usr/bin/ssh in a private mount namespace
 	{ cat /usr/bin/ssh; printf 'owls-modified'; } >"$tmp/ssh"
 	chmod 755 "$tmp/ssh"
-	start_bg ip netns exec owls-a unshare -m sh -c "mount --bind '$tmp/ssh' /usr/bin/ssh && { ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=30 -p 22 203.0.113.130 true >/dev/null 2>&1 & echo ready \$!; wait; }"
+	start_bg ip netns exec "$NSA" unshare -m sh -c "mount --bind '$tmp/ssh' /usr/bin/ssh && { ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=30 -p 22 203.0.113.130 true >/dev/null 2>&1 & echo ready \$!; wait; }"
 	sleep 0.5
 	scan_json "$db"
 	[ "$(rec 22 | jq -r .owl.baseline.identity.sha256)" = "$(sha256sum "$tmp/ssh" | cut -d' ' -f1)" ]

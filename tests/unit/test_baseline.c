@@ -154,7 +154,9 @@ static void test_match_rules(void **s)
 		};
 		struct baseline_dest d = {.port = 443, .transport = "tcp", .domain = t[i].domain};
 		assert_int_equal(owl_addr_parse("203.0.113.9", &d.addr), 0);
-		if (baseline_entry_matches(e, &id, &d) != t[i].want) {
+		struct baseline_rule r;
+		baseline_rule_view(e, &r);
+		if (baseline_rule_matches(&r, &id, &d) != t[i].want) {
 			print_error("case %zu (%s): got %d\n", i, t[i].what, !t[i].want);
 			fail();
 		}
@@ -163,21 +165,57 @@ static void test_match_rules(void **s)
 
 static void test_best_match(void **s)
 {
-	struct baseline_entry e[3];
-	memcpy(&e[0], mk(L, "/usr/bin/curl", "", D1, "root", "", "203.0.113.9", "443", "tcp", ""), sizeof(e[0]));
-	memcpy(&e[1], mk(A, "/usr/bin/curl", "", D1, "", "", "203.0.113.0/24", "", "", "wide"), sizeof(e[1]));
-	memcpy(&e[2], mk(A, "/usr/bin/curl", "", D1, "", "", "203.0.113.0/28", "443", "", "narrow"), sizeof(e[2]));
-	struct baseline_set set = {.e = e, .n = 3};
+	struct baseline_set set;
+	memset(&set, 0, sizeof(set));
+	assert_int_equal(baseline_set_add(&set, mk(L, "/usr/bin/curl", "", D1, "root", "", "203.0.113.9", "443", "tcp", "")), 0);
+	assert_int_equal(baseline_set_add(&set, mk(A, "/usr/bin/curl", "", D1, "", "", "203.0.113.0/24", "", "", "wide")), 0);
+	assert_int_equal(baseline_set_add(&set, mk(A, "/usr/bin/curl", "", D1, "", "", "203.0.113.0/28", "443", "", "narrow")), 0);
 	struct baseline_identity id = {.exe = "/usr/bin/curl", .package = "", .digest = D1, .user = "root", .unit = "", .container = ""};
 	struct baseline_dest d = {.port = 443, .transport = "tcp"};
 	assert_int_equal(owl_addr_parse("203.0.113.9", &d.addr), 0);
-	const struct baseline_entry *m = baseline_match(&set, &id, &d);
-	assert_non_null(m);
-	assert_string_equal(m->note, "narrow"); /* allowed before learned, then the most specific */
+	for (int indexed = 0; indexed < 2; indexed++) {
+		if (indexed)
+			assert_int_equal(baseline_index(&set), 0);
+		const struct baseline_rule *m = baseline_match(&set, &id, &d);
+		assert_non_null(m);
+		assert_string_equal(m->note, "narrow"); /* allowed before learned, then the most specific */
+	}
 	set.n = 1;
-	assert_ptr_equal(baseline_match(&set, &id, &d), &e[0]);
+	set.indexed = false;
+	assert_ptr_equal(baseline_match(&set, &id, &d), &set.e[0]);
 	d.port = 80;
 	assert_null(baseline_match(&set, &id, &d));
+	set.n = 3;
+	baseline_set_free(&set);
+}
+
+/* The index finds exactly what a linear search finds. */
+static void test_index_agrees(void **s)
+{
+	static const char *const exes[] = {"/usr/bin/a", "/usr/bin/b", "/usr/bin/c", ""};
+	static const char *const dests[] = {"203.0.113.9", "203.0.113.0/24", "", "2001:db8::1"};
+	struct baseline_set lin, idx;
+	memset(&lin, 0, sizeof(lin));
+	memset(&idx, 0, sizeof(idx));
+	for (int i = 0; i < 64; i++) {
+		const char *exe = exes[(i * 7) % 4];
+		struct baseline_entry *e = mk(i % 3 ? L : A, exe, exe[0] ? "" : "pkg", exe[0] ? D1 : "", "root", "",
+					      dests[i % 4], i % 5 ? "443" : "", "tcp", i % 3 ? "" : "n");
+		e->id = i + 1;
+		assert_int_equal(baseline_set_add(&lin, e), 0);
+		assert_int_equal(baseline_set_add(&idx, e), 0);
+	}
+	assert_int_equal(baseline_index(&idx), 0);
+	for (int k = 0; k < 4 * 4 * 2; k++) {
+		struct baseline_identity id = {.exe = exes[k % 4], .package = "pkg", .package_verified = k & 16,
+					       .digest = D1, .user = "root", .unit = "", .container = ""};
+		struct baseline_dest d = {.port = (uint16_t)(k & 1 ? 443 : 80), .transport = "tcp"};
+		assert_int_equal(owl_addr_parse(k & 2 ? "203.0.113.9" : "2001:db8::1", &d.addr), 0);
+		const struct baseline_rule *a = baseline_match(&lin, &id, &d), *b = baseline_match(&idx, &id, &d);
+		assert_int_equal(a ? a->id : 0, b ? b->id : 0);
+	}
+	baseline_set_free(&lin);
+	baseline_set_free(&idx);
 }
 
 static void test_validate(void **s)
@@ -250,7 +288,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_dest),  cmocka_unit_test(test_parse_ports), cmocka_unit_test(test_match_rules),
-		cmocka_unit_test(test_best_match),  cmocka_unit_test(test_validate),    cmocka_unit_test(test_upsert_load),
+		cmocka_unit_test(test_best_match),  cmocka_unit_test(test_validate), cmocka_unit_test(test_index_agrees),    cmocka_unit_test(test_upsert_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
