@@ -149,6 +149,7 @@ start_deleted() {
 	cli=$1
 	sleep 0.2
 	run "$OWL" evidence "$cli" --out "$tmp/c"
+	echo "status $status: $output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"2 sockets of the process in connections.ndjson"* ]]
 	f=$tmp/c/connections.ndjson
