@@ -427,6 +427,9 @@ static int watch_main(int argc, char **argv)
 			status = OWL_EXIT_ERROR;
 			break;
 		}
+		struct timespec bt;
+		clock_gettime(CLOCK_BOOTTIME, &bt);
+		watch_tick(w, (uint64_t)bt.tv_sec * 1000000000ULL + (uint64_t)bt.tv_nsec, emit, &o);
 		if (trace_counters(t, &tc) == 0 && tc.lost > lost_seen) {
 			report_loss(&o, tc.lost - lost_seen, tc.lost);
 			lost_seen = tc.lost;
@@ -440,6 +443,7 @@ static int watch_main(int argc, char **argv)
 	/* stop: detach first, then take what the kernel still holds */
 	trace_detach(t);
 	trace_drain(t, on_record, &fc);
+	watch_tick(w, 0, emit, &o); /* attempts still without an answer */
 	if (trace_counters(t, &tc) == 0 && tc.lost > lost_seen)
 		report_loss(&o, tc.lost - lost_seen, tc.lost);
 	struct watch_stats st;

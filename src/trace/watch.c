@@ -27,6 +27,7 @@
 #define FSETS 4096        /* (program, endpoint) statistics: sets ... */
 #define FWAYS 4           /* ... of 4, the least recently seen goes first */
 #define FAIL_KEEP 64
+#define PENDING 4096      /* connects in SYN-SENT, held until an outcome or the hold time */
 
 static const char *const action_names[WATCH__ACTIONS] = {
 	[WATCH_ATTEMPTED] = "connection-attempted",
@@ -52,6 +53,7 @@ void watch_params_default(struct watch_params *p)
 	p->dns_min_ttl_s = 120;
 	p->dns_max_ttl_s = 3600;
 	p->enrich_ttl_s = 60;
+	p->attempt_hold_ms = 1000;
 }
 
 struct pslot {
@@ -90,6 +92,8 @@ struct watch {
 	struct eslot *enr[ECACHE];
 	struct flow *flows;
 	struct dns_cache *dns;
+	struct owl_ev_conn *pending; /* [PENDING], sock 0 = free */
+	size_t npending;
 	struct owl_netns *ns;
 	size_t nns;
 	uint64_t ns_refresh_ns;
@@ -460,8 +464,8 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	const struct watch_params *pp = &w->o.params;
 	if (rec->conn.direction != OWL_DIR_EGRESS)
 		return;
-	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT &&
-	    ti->action != WATCH_ATTEMPTED)
+	/* an attempt is counted once, at its outcome */
+	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT)
 		return;
 	struct flow *f = flow_get(w, &rec->conn, rec->proc, now_ns);
 	char ep[OWL_ADDRSTR_MAX + 16];
@@ -563,7 +567,8 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 		ti.result = e->result;
 		ti.err = e->err;
 		/* the poll backend does not know when an attempt started */
-		ti.has_duration = (e->flags & OWL_F_CONNECT_SEEN) && e->start_ns && e->h.ts_ns >= e->start_ns;
+		ti.has_duration = e->result != OWL_CONN_PENDING && (e->flags & OWL_F_CONNECT_SEEN) && e->start_ns &&
+				  e->h.ts_ns >= e->start_ns;
 		break;
 	case OWL_EV_ACCEPT:
 		ti.action = WATCH_ACCEPTED;
@@ -633,9 +638,37 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	}
 }
 
+static struct owl_ev_conn *pending_slot(struct watch *w, uint64_t sock)
+{
+	uint64_t h = sock * 0x9e3779b97f4a7c15ULL;
+	return &w->pending[(h >> 32) % PENDING];
+}
+
 void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit, void *ud)
 {
 	w->st.records++;
+	if (ev->type == OWL_EV_ATTEMPT && ev->size >= sizeof(struct owl_ev_conn)) {
+		const struct owl_ev_conn *e = (const struct owl_ev_conn *)ev;
+		struct owl_ev_conn *slot = pending_slot(w, e->sock);
+		if (slot->sock && slot->sock != e->sock) {
+			/* the slot is taken: show the older attempt now */
+			struct owl_ev_conn old = *slot;
+			slot->sock = 0;
+			w->npending--;
+			on_conn(w, &old, emit, ud);
+		}
+		if (!slot->sock)
+			w->npending++;
+		*slot = *e;
+		return;
+	}
+	if (ev->type == OWL_EV_CONNECT && ev->size >= sizeof(struct owl_ev_conn)) {
+		struct owl_ev_conn *slot = pending_slot(w, ((const struct owl_ev_conn *)ev)->sock);
+		if (slot->sock == ((const struct owl_ev_conn *)ev)->sock) {
+			slot->sock = 0; /* the outcome came in time: its line says it all */
+			w->npending--;
+		}
+	}
 	switch (ev->type) {
 	case OWL_EV_CONNECT:
 	case OWL_EV_ACCEPT:
@@ -661,6 +694,21 @@ void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit
 	}
 }
 
+void watch_tick(struct watch *w, uint64_t now_boot_ns, watch_emit_cb emit, void *ud)
+{
+	uint64_t hold = (uint64_t)w->o.params.attempt_hold_ms * 1000000ULL;
+	for (size_t i = 0; i < PENDING && w->npending; i++) {
+		struct owl_ev_conn *e = &w->pending[i];
+		if (!e->sock || (now_boot_ns && e->h.ts_ns + hold > now_boot_ns))
+			continue;
+		struct owl_ev_conn ev = *e;
+		e->sock = 0;
+		w->npending--;
+		ev.h.type = OWL_EV_CONNECT; /* result OWL_CONN_PENDING: connection-attempted */
+		on_conn(w, &ev, emit, ud);
+	}
+}
+
 void watch_get_stats(const struct watch *w, struct watch_stats *ret)
 {
 	*ret = w->st;
@@ -677,7 +725,8 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 	long hz = sysconf(_SC_CLK_TCK);
 	w->ns_per_tick = 1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
 	w->flows = calloc(FSETS * FWAYS, sizeof(*w->flows));
-	int rc = w->flows ? dns_cache_new(4096, &w->dns) : -ENOMEM;
+	w->pending = calloc(PENDING, sizeof(*w->pending));
+	int rc = w->flows && w->pending ? dns_cache_new(4096, &w->dns) : -ENOMEM;
 	if (rc < 0) {
 		watch_free(w);
 		return rc;
@@ -717,6 +766,7 @@ void watch_free(struct watch *w)
 		}
 	}
 	free(w->flows);
+	free(w->pending);
 	dns_cache_free(w->dns);
 	free(w->ns);
 	free(w);

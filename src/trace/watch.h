@@ -53,6 +53,7 @@ struct watch_params {
 	uint32_t volume_rate;       /* connections per second over the window */
 	uint32_t dns_min_ttl_s, dns_max_ttl_s;
 	uint32_t enrich_ttl_s;      /* re-run the stages for a pair after this */
+	uint32_t attempt_hold_ms;   /* show a connect with no outcome after this long */
 };
 
 void watch_params_default(struct watch_params *ret);
@@ -89,6 +90,11 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 
 /* Handle one trace record; emit() is called for each output record. */
 void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit, void *ud);
+
+/* Emit the attempts still without an outcome after the hold time (the
+ * destination does not answer), as connection-attempted.  Call after each
+ * drain; now_boot_ns is CLOCK_BOOTTIME (0 = emit them all, at stop). */
+void watch_tick(struct watch *w, uint64_t now_boot_ns, watch_emit_cb emit, void *ud);
 
 void watch_get_stats(const struct watch *w, struct watch_stats *ret);
 
