@@ -250,6 +250,7 @@ static void summary(struct out_ctx *o, const struct watch_stats *st, const struc
 		jsonw_u64(&w, "execs", st->execs);
 		jsonw_u64(&w, "exits", st->exits);
 		jsonw_u64(&w, "enrichments", st->enrich_runs);
+		jsonw_u64(&w, "enrichments_deferred", st->enrich_deferred);
 		jsonw_u64(&w, "alerts", st->alerts);
 		jsonw_obj_open(&w, "findings");
 		for (size_t i = 0; i < st->nfindings; i++)

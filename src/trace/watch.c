@@ -52,7 +52,9 @@ void watch_params_default(struct watch_params *p)
 	p->volume_rate = 100;
 	p->dns_min_ttl_s = 120;
 	p->dns_max_ttl_s = 3600;
-	p->enrich_ttl_s = 60;
+	p->enrich_ttl_s = 300;
+	p->enrich_per_s = 2;
+	p->enrich_burst = 16;
 	p->attempt_hold_ms = 1000;
 }
 
@@ -92,6 +94,10 @@ struct watch {
 	struct eslot *enr[ECACHE];
 	struct flow *flows;
 	struct dns_cache *dns;
+	double tokens;               /* stage runs allowed now */
+	uint64_t tokens_ns;
+	struct eslot bare;           /* for events whose enrichment waits: no stage findings */
+	struct owl_record bare_rec;
 	struct owl_ev_conn *pending; /* [PENDING], sock 0 = free */
 	size_t npending;
 	struct owl_netns *ns;
@@ -371,6 +377,29 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct ow
 	struct eslot *e = *sp;
 	if (e && e->key == k && now - e->made_ns < (uint64_t)w->o.params.enrich_ttl_s * 1000000000ULL)
 		return e;
+	/* a stage run costs (verify loads the package index each time): at
+	 * most enrich_per_s a second; meanwhile a stale result for the same
+	 * pair, or none */
+	if (now > w->tokens_ns) {
+		w->tokens += (double)(now - w->tokens_ns) / 1e9 * w->o.params.enrich_per_s;
+		w->tokens_ns = now;
+	}
+	if (w->tokens > w->o.params.enrich_burst)
+		w->tokens = w->o.params.enrich_burst;
+	if (w->tokens < 1.0) {
+		w->st.enrich_deferred++;
+		if (e && e->key == k)
+			return e;
+		struct scan_result *b = &w->bare.s;
+		const struct owl_netns *ns = ns_find(w, c->netns_ino, now);
+		b->col.ns = (struct owl_netns *)ns;
+		b->col.nns = ns ? 1 : 0;
+		b->recs = &w->bare_rec;
+		b->nrecs = b->ntotal = 1;
+		b->nprocs = 0;
+		return &w->bare;
+	}
+	w->tokens -= 1.0;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
@@ -726,6 +755,9 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 	w->ns_per_tick = 1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
 	w->flows = calloc(FSETS * FWAYS, sizeof(*w->flows));
 	w->pending = calloc(PENDING, sizeof(*w->pending));
+	w->tokens = o->params.enrich_burst;
+	w->tokens_ns = owl_now_ns();
+	w->bare.s.is_root = geteuid() == 0;
 	int rc = w->flows && w->pending ? dns_cache_new(4096, &w->dns) : -ENOMEM;
 	if (rc < 0) {
 		watch_free(w);

@@ -53,6 +53,8 @@ struct watch_params {
 	uint32_t volume_rate;       /* connections per second over the window */
 	uint32_t dns_min_ttl_s, dns_max_ttl_s;
 	uint32_t enrich_ttl_s;      /* re-run the stages for a pair after this */
+	uint32_t enrich_per_s;      /* stage runs a second at most (a run loads e.g. */
+	uint32_t enrich_burst;      /* the dpkg index), and in a burst */
 	uint32_t attempt_hold_ms;   /* show a connect with no outcome after this long */
 };
 
@@ -75,6 +77,7 @@ struct watch_stats {
 	uint64_t events[WATCH__ACTIONS];    /* records emitted, per action */
 	uint64_t dns_answers, execs, exits;
 	uint64_t enrich_runs, stage_errors;
+	uint64_t enrich_deferred;           /* events shown without (fresh) stage findings: rate limit */
 	uint64_t alerts;                    /* events at medium or above */
 	size_t nfindings;
 	const char *finding_id[WATCH_FINDING_IDS];
