@@ -4,7 +4,8 @@
  * owl_proc from a per-process cache filled by procinfo_load() or, for a
  * process already gone, by its exec record), runs the scan's enrichment
  * stages (scan_stages[]) and judge over it — cached per (program, endpoint)
- * so a burst of connections costs one enrichment — then adds the findings
+ * so a burst of connections costs one enrichment, and rate-limited, since a
+ * stage run may be heavy (verify loads the package index) — then adds the findings
  * that only time shows: repeated-attempts, beaconing, high-volume (a rate).
  * DNS answers, exec and exit records update the caches and emit nothing. */
 #ifndef OWL_TRACE_WATCH_H
