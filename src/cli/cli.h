@@ -34,6 +34,14 @@ bool cli_have_command(const char *name);
 
 extern const struct owl_command cmd_scan;
 extern const struct owl_command cmd_explain;
+extern const struct owl_command cmd_changes;
 extern const struct owl_command cmd_watch;
+extern const struct owl_command cmd_baseline;
+
+struct catalogue;
+/* cmd_baseline.c: explain a failure to open the store at path (NULL = the
+ * default) and print the catalogue's file:line errors (NULL is fine). */
+void cli_baseline_store_error(const char *path, int err);
+void cli_catalogue_errors(const struct catalogue *c);
 
 #endif

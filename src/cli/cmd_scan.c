@@ -12,6 +12,7 @@
 #include "pipeline/scan.h"
 #include "render/escape.h"
 #include "render/report.h"
+#include "store/stage.h"
 
 static void scan_usage(FILE *out)
 {
@@ -34,6 +35,8 @@ static void scan_usage(FILE *out)
 		"                       high (default) or critical\n"
 		"      --threads N      threads for the /proc walk (default: CPUs, max 4)\n"
 		"      --no-verify      skip package/digest verification of the processes\n"
+		"      --db FILE        baseline store (default " STORE_DEFAULT_PATH "; used when it\n"
+		"                       exists): adds documented / new-destination\n"
 		"  -v, --verbose        say which source served each kind of socket\n"
 		"      --intel FILE     a threat-intel list (one address or CIDR a line, '#'\n"
 		"                       comments; FireHOL .netset and Tor exit lists load);\n"
@@ -63,8 +66,8 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE,
-       OPT_LIMIT };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP,
+       OPT_RESOLVE, OPT_LIMIT };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -73,6 +76,7 @@ static const struct option longopts[] = {
 	{"source", required_argument, NULL, OPT_SOURCE},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{"threads", required_argument, NULL, OPT_THREADS},
+	{"db", required_argument, NULL, OPT_DB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
@@ -181,6 +185,7 @@ static int scan_main(int argc, char **argv)
 				return cli_usage_error(&cmd_scan, "--threads: '%s' is not a number from 1 to 64", optarg);
 			o.threads = (int)v;
 			break;
+		case OPT_DB: o.db_path = optarg; break;
 		case OPT_INTEL:
 		case OPT_INTEL_DIR:
 		case OPT_GEOIP:
@@ -208,6 +213,12 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
+	if (rc < 0 && r.failed_stage && strcmp(r.failed_stage, "baseline") == 0) {
+		cli_baseline_store_error(o.db_path, rc);
+		scan_result_free(&r);
+		endpoint_cli_free(&ep);
+		return OWL_EXIT_ERROR;
+	}
 	if (rc < 0 && endpoint_cli_failed(&r)) {
 		scan_result_free(&r);
 		endpoint_cli_free(&ep);
@@ -218,6 +229,7 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
+	cli_catalogue_errors(r.store ? r.store->cat : NULL);
 	warn_missing(&r);
 	endpoint_cli_warnings(&r, verbose);
 	uint64_t t_render = owl_mono_ns();

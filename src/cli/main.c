@@ -12,6 +12,8 @@ static const struct owl_command *const commands[] = {
 	&cmd_scan,
 	&cmd_watch,
 	&cmd_explain,
+	&cmd_changes,
+	&cmd_baseline,
 };
 
 bool cli_have_command(const char *name)

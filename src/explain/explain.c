@@ -1,4 +1,5 @@
 #include "explain/explain.h"
+#include "explain/explain_origin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -357,7 +358,7 @@ static void sec_verification(const struct explain_ctx *x, struct explain_out *o)
 
 static void sec_ancestry(const struct explain_ctx *x, struct explain_out *o)
 {
-	if (x->tgt.kind != EXPLAIN_PID || !x->proc)
+	if (x->tgt.kind != EXPLAIN_PID || !x->proc || explain_origin_ancestry(x, o))
 		return;
 	struct owl_proc *p = malloc(sizeof(*p));
 	if (!p)
@@ -767,6 +768,9 @@ const struct explain_section explain_sections[] = {
 	{"process", sec_process},
 	{"verification", sec_verification},
 	{"ancestry", sec_ancestry},
+	{"origin", explain_origin_section},
+	{"timeline", explain_origin_timeline},
+	{"changes_before_start", explain_origin_changes},
 	{"endpoint", sec_endpoint},
 	{"connections", sec_connections},
 	{"findings", sec_findings},

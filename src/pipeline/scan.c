@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attribute/origin_stage.h"
 #include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
@@ -13,6 +14,7 @@
 #include "endpoint/endpoint.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "store/stage.h"
 #include "verify/verify.h"
 
 static int cmp_pid(const void *a, const void *b)
@@ -209,11 +211,13 @@ void scan_result_free(struct scan_result *r)
 		return;
 	verify_ctx_free(r->verify);
 	collect_result_free(&r->col);
+	origin_ctx_free(r->origin);
 	if (r->recs)
 		judge_free_findings(r->recs, r->nrecs);
 	free(r->recs);
 	free(r->procs);
 	free(r->pidpool);
+	store_ctx_free(r->store);
 	endpoint_ctx_free(r->endpoint);
 	memset(r, 0, sizeof(*r));
 }

@@ -61,6 +61,7 @@ struct scan_result {
 	struct verify_ctx *verify;
 	struct endpoint_ctx *endpoint;
 	struct store_ctx *store;
+	struct origin_ctx *origin;   /* src/attribute/origin_stage (issue 7) */
 };
 
 /* Run a scan.  Returns 0, or -errno when nothing could be collected at all

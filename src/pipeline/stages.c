@@ -1,4 +1,7 @@
 #include "pipeline/stages.h"
+#include "store/stage.h"
+
+#include "attribute/origin_stage.h"
 
 #include "verify/verify.h"
 #include "endpoint/endpoint.h"
@@ -12,5 +15,7 @@
 const struct scan_stage scan_stages[] = {
 	{"verify", verify_stage_run},
 	{"endpoint", endpoint_stage_run},
+	{"origin", origin_stage},
+	{"baseline", baseline_stage_run}, /* last: it weighs the findings of the others */
 	{NULL, NULL},
 };

@@ -10,6 +10,8 @@
 #include "core/names.h"
 #include "endpoint/endpoint_json.h"
 #include "judge/judge.h"
+#include "render/report_origin.h"
+#include "store/stage.h"
 #include "verify/verify.h"
 #include "trace/trace_json.h"
 
@@ -35,6 +37,7 @@ void report_process_fields(struct jsonw *w, const struct owl_proc *p)
 	}
 	jsonw_obj_open(w, "parent");
 	jsonw_u64(w, "pid", (uint64_t)p->ppid);
+	report_origin_parent(w, p);
 	jsonw_obj_close(w);
 	if (p->start_time_ns) {
 		owl_format_time(p->start_time_ns, t, sizeof(t));
@@ -220,7 +223,9 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	}
 
 	verify_json_owl(w, p);
+	baseline_report_json(w, rec);
 	endpoint_json_owl(w, rec);
+	report_origin_fields(w, s, rec);
 	jsonw_str(w, "severity", judge_severity_name(rec->severity));
 	jsonw_arr_open(w, "findings");
 	for (uint32_t i = 0; i < rec->nfindings; i++) {

@@ -200,6 +200,21 @@ static void emit_line(FILE *out, const struct owl_buf *line, int width, bool col
 	fputc('\n', out);
 }
 
+static bool same_story(const struct owl_record *a, const struct owl_record *b)
+{
+	if (!a->nfindings || a->nfindings != b->nfindings || a->proc != b->proc || a->severity != b->severity)
+		return false;
+	const struct owl_conn *x = &a->conn, *y = &b->conn;
+	if (x->netns_ino != y->netns_ino || x->transport != y->transport || x->state != y->state ||
+	    x->rport != y->rport || !owl_addr_equal(&x->raddr, &y->raddr) || x->direction != y->direction)
+		return false;
+	for (uint32_t k = 0; k < a->nfindings; k++)
+		if (strcmp(a->findings[k].id, b->findings[k].id) != 0 ||
+		    strcmp(a->findings[k].reason, b->findings[k].reason) != 0)
+			return false;
+	return true;
+}
+
 void report_table(FILE *out, const struct scan_result *s, const struct table_opts *o)
 {
 	size_t n = s->nrecs;
@@ -271,8 +286,30 @@ void report_table(FILE *out, const struct scan_result *s, const struct table_opt
 			owl_buf_putc(&line, ' ');
 	}
 	emit_line(out, &line, o->width, o->color);
-	for (size_t i = 0; i < n; i++) {
-		const struct owl_record *rec = &s->recs[i];
+	size_t shown = 0, like = 0;
+	uint16_t lo_port = 0, hi_port = 0;
+	for (size_t i = 0; i <= n; i++) {
+		const struct owl_record *rec = i < n ? &s->recs[i] : NULL;
+		/* Sockets that tell the same story as the row above (same process,
+		 * endpoint, state and findings) fold into one line, so 300
+		 * identical high-volume sockets do not bury the rest. */
+		if (rec && i > 0 && same_story(rec, &s->recs[shown])) {
+			like++;
+			lo_port = OWL_MIN(lo_port, rec->conn.lport);
+			hi_port = OWL_MAX(hi_port, rec->conn.lport);
+			continue;
+		}
+		if (like) {
+			owl_buf_reset(&line);
+			owl_buf_printf(&line, "    \xe2\x80\xa6 and %zu more socket%s like the one above (local ports %u-%u; --json lists each)",
+				       like, like == 1 ? "" : "s", lo_port, hi_port);
+			emit_line(out, &line, o->width, false);
+			like = 0;
+		}
+		if (!rec)
+			break;
+		shown = i;
+		lo_port = hi_port = rec->conn.lport;
 		owl_buf_reset(&line);
 		for (int c = 0; c < C__N; c++) {
 			if (!show[c])
