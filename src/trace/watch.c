@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "store/stage.h"
 #include "trace/beacon.h"
 #include "trace/dns.h"
 
@@ -656,6 +657,9 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 		}
 	}
 	time_findings(w, &rec, &ti, e->start_ns ? watch_wall_ns(w, e->start_ns) : now, now);
+	/* a documented / known-agent pair: the baseline's rule for the findings
+	 * added after its stage ran */
+	baseline_settle(&rec);
 	judge_verdict(&rec);
 	w->st.events[ti.action]++;
 	count_findings(w, &rec);
