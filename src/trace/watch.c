@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "attribute/ancestry.h"
+#include "attribute/origin_stage.h"
 #include "attribute/procinfo.h"
 #include "attribute/users.h"
 #include "collect/netns.h"
@@ -66,6 +68,7 @@ struct pslot {
 	bool loaded;         /* /proc was read (or found gone) */
 	bool exited;
 	uint64_t ident;      /* hash of (exe, argv, uid), 0 = not computed since p changed */
+	pid_t exec_ppid;     /* the parent at exec, before any reparenting (0 = unknown) */
 	struct owl_proc p;
 };
 
@@ -221,6 +224,7 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	s->loaded = true;
 	s->exited = false;
 	s->ident = 0;
+	s->exec_ppid = 0;
 	if (procinfo_load(w->proc_root, (pid_t)t->tgid, &s->p) == 0 && !s->p.gone &&
 	    same_start(w, &s->p, t->start_ns) && (s->p.exe[0] || !s->p.exe_unreadable || s->p.argc))
 		return &s->p;
@@ -239,6 +243,24 @@ static struct owl_proc *proc_get(struct watch *w, const struct owl_ev_task *t)
 	return &s->p;
 }
 
+/* The origin stage asks here for a process /proc no longer has: what the
+ * exec record (or the first event) told of it, so a short-lived parent
+ * still appears in its children's ancestry. */
+static int history_lookup(pid_t pid, struct anc_proc *ret, void *ud)
+{
+	struct watch *w = ud;
+	struct pslot *s = pid > 0 ? pslot_find(w, (uint32_t)pid) : NULL;
+	if (!s || s->p.pid != pid)
+		return -ENOENT;
+	ancestry_from_proc(&s->p, ret);
+	ret->start_ns = watch_wall_ns(w, s->start_ns);
+	/* the parent it had at exec: a reparented child leads back to it */
+	if (s->exec_ppid > 0)
+		ret->ppid = s->exec_ppid;
+	ret->exited = true;
+	return 0;
+}
+
 static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 {
 	const struct owl_ev_task *t = &e->h.task;
@@ -251,6 +273,7 @@ static void on_exec(struct watch *w, const struct owl_ev_exec *e)
 	s->exited = false;
 	s->ident = 0;
 	proc_from_task(w, &s->p, t);
+	s->exec_ppid = (pid_t)t->ppid;
 	size_t pl = OWL_MIN((size_t)e->path_len, sizeof(e->path));
 	char path[OWL_EXEC_PATH_LEN + 1];
 	owl_strncpy0(path, sizeof(path), e->path, pl);
@@ -785,6 +808,7 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 		watch_free(w);
 		return rc;
 	}
+	origin_set_history(history_lookup, w);
 	*ret = w;
 	return 0;
 }
@@ -793,6 +817,7 @@ void watch_free(struct watch *w)
 {
 	if (!w)
 		return;
+	origin_set_history(NULL, NULL);
 	for (size_t i = 0; i < PCACHE; i++)
 		free(w->procs[i]);
 	for (size_t i = 0; i < ECACHE; i++) {

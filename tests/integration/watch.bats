@@ -307,3 +307,24 @@ s.close()" &
 	# (state CLOSE is UNCONN, as ss names it)
 	[ "${lines[1]}" = '"connection-failed UNCONN abandoned by the program"' ]
 }
+
+@test "watch: a parent that exited before its child connected stays in the child's ancestry" {
+	port=$(free_port)
+	start_listener 127.0.0.1 "$port"
+	start_watch
+	# bash starts the client and exits; the client connects a second later.
+	# (bash lingers 0.3 s so the child has exec'd while its parent lived:
+	# watch records the parent at exec; a fork without exec is not traced)
+	bash -c "python3 '$HELPER' connect-late 127.0.0.1 $port >/dev/null 2>&1 & echo \$!; sleep 0.3; true" >"$W/child" &
+	parent=$!
+	wait "$parent"
+	child=$(cat "$W/child")
+	for _ in $(seq 50); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+	sleep 0.5
+	stop_watch
+	run ev "select(.event.action == \"connection-established\" and .process.pid == $child) | .owl.ancestry[0]"
+	[ "${#lines[@]}" -ge 1 ]
+	[ "$(jq -r .pid <<<"${lines[0]}")" = "$parent" ]
+	[ "$(jq -r .name <<<"${lines[0]}")" = bash ]
+	[ "$(jq -r .exited <<<"${lines[0]}")" = true ]
+}

@@ -88,6 +88,10 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "connect":
         connect(*args)
+    elif cmd == "connect-late":
+        # connect a second from now (after the parent that started us is gone)
+        time.sleep(1)
+        connect(args[0], args[1], 1)
     elif cmd == "listen":
         listen(*args)
     elif cmd == "udp":
