@@ -75,6 +75,7 @@ struct pslot {
 struct eslot {
 	uint64_t key;
 	uint64_t made_ns;
+	struct trace_info ti;  /* what the stages see of the event (the domain asked for) */
 	struct scan_result s;
 };
 
@@ -381,9 +382,13 @@ static uint64_t proc_ident(struct owl_proc *p)
 	return s->ident;
 }
 
-static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct owl_proc *p, uint64_t now)
+static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct owl_proc *p,
+			    const struct trace_info *ti, uint64_t now)
 {
 	uint64_t k = 1469598103934665603ULL;
+	/* the name the program asked for is part of the destination (a
+	 * baseline may allow a domain, not an address) */
+	k = fnv(k, ti->domain, strnlen(ti->domain, sizeof(ti->domain)));
 	if (p) {
 		uint64_t id = proc_ident(p);
 		k = fnv(k, &id, sizeof(id));
@@ -456,6 +461,8 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct ow
 		s->col.nns = 1;
 	}
 	s->recs[0].conn = *c;
+	e->ti = *ti;
+	s->recs[0].trace = &e->ti;
 	if (p) {
 		s->procs[0] = *p;
 		s->procs[0].verify = NULL;
@@ -651,7 +658,7 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 		if (d)
 			owl_strlcpy(ti.domain, d, sizeof(ti.domain));
 	}
-	struct eslot *es = enrich(w, &c, p, now);
+	struct eslot *es = enrich(w, &c, p, &ti, now);
 	if (!es)
 		return;
 	struct scan_result *s = &es->s;

@@ -143,14 +143,21 @@ PY=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
 	PIDS+=($!)
 	for _ in $(seq 50); do grep -q ready "$W/dns" && break; sleep 0.1; done
 	start_listener owlw-dns 203.0.113.80 8081
-	start_watch
-	ip netns exec owlw-dns python3 "$HELPER" resolve-connect svc.owlw.test 8081 >"$W/rc" &
+	# a baseline that allows the program to reach the NAME (not the address)
+	"$OWL" baseline allow --db "$W/owl.db" --exe "$PY" --dest svc.owlw.test --port 8081 --note "owlw dns allowance" >/dev/null
+	start_watch --db "$W/owl.db"
+	# it holds the connection 1.5 s: a process that is gone before owl reads
+	# its image has no identity a baseline could vouch for
+	ip netns exec owlw-dns python3 "$HELPER" resolve-connect svc.owlw.test 8081 1.5 >"$W/rc" &
 	pc=$!; wait $pc
 	[ "$(cat "$W/rc")" = 203.0.113.80 ]
 	sleep 0.5
 	stop_watch
 	run ev "select(.process.pid == $pc and .event.action == \"connection-established\") | [.destination.ip, .destination.domain] | join(\" \")"
 	[ "$output" = '"203.0.113.80 svc.owlw.test"' ]
+	# the domain allowance matches the live record
+	run ev "select(.process.pid == $pc and .event.action == \"connection-established\") | .owl.findings[] | select(.id == \"documented\") | .reason"
+	[ "$output" = '"owlw dns allowance"' ]
 	run jq -r 'select(.event.action == "watch-summary") | .owl.watch.dns_answers' "$W/out.json"
 	[ "$output" -ge 1 ]
 }

@@ -101,7 +101,7 @@ def main():
         infos = socket.getaddrinfo(args[0], int(args[1]), socket.AF_INET, socket.SOCK_STREAM)
         host = infos[0][4][0]
         print(host, flush=True)
-        connect(host, args[1])
+        connect(host, args[1], args[2] if len(args) > 2 else 0)
     elif cmd == "dns":
         dns_server(*args)
     elif cmd == "beacon":
