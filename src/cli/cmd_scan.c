@@ -207,7 +207,7 @@ static int scan_main(int argc, char **argv)
 	endpoint_cli_apply(&ep, &o);
 	struct scan_result r;
 	int rc = scan_run(&o, &r);
-	if (rc == -ENOENT && o.collect.netns) {
+	if (rc == -ENOENT && o.collect.netns && !r.failed_stage) {
 		cli_err("no network namespace named '%s' (see 'ip netns list', or use 'host', 'pid N' or an inode)",
 			o.collect.netns);
 		scan_result_free(&r);
