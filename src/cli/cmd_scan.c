@@ -229,6 +229,17 @@ static int scan_main(int argc, char **argv)
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;
 	}
+	if (o.collect.netns && strcmp(o.collect.netns, "all") != 0 && r.col.nns == 1 && r.col.ns_err[0]) {
+		/* the one namespace asked for was not seen: an empty table would
+		 * read as an all-clear */
+		char name[OWL_NSNAME_MAX * 4];
+		owl_escape_to(name, sizeof(name), o.collect.netns, strlen(o.collect.netns), OWL_ESC_TEXT);
+		cli_err("cannot enter network namespace '%s': %s%s", name, strerror(-r.col.ns_err[0]),
+			r.is_root ? "" : " (run as root: sudo owl scan --netns ...)");
+		scan_result_free(&r);
+		endpoint_cli_free(&ep);
+		return OWL_EXIT_ERROR;
+	}
 	cli_catalogue_errors(r.store ? r.store->cat : NULL);
 	warn_missing(&r);
 	endpoint_cli_warnings(&r, verbose);
