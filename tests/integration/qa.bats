@@ -41,3 +41,13 @@ teardown() {
 	[[ "$stderr" == *owlq-cli* ]]
 	[[ "$stderr" == *root* ]]
 }
+
+@test "watch with a --db that is not a database says so, like scan does" {
+	head -c 4096 /dev/urandom >"$tmp/junk.db"
+	run --separate-stderr "$OWL" watch --db "$tmp/junk.db" --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"$tmp/junk.db"*"not an owl database"* ]]
+	run --separate-stderr "$OWL" watch --db "$tmp/none/owl.db" --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"$tmp/none/owl.db"*"no such database"* ]]
+}
