@@ -51,3 +51,14 @@ teardown() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"$tmp/none/owl.db"*"no such database"* ]]
 }
+
+@test "baseline allow on a store this user cannot write says why (not 'Read-only file system')" {
+	cp "$OWL" "$tmp/owl"
+	chmod 755 "$tmp/owl"
+	"$OWL" baseline allow --db "$tmp/owl.db" --exe /usr/bin/ssh --note "qa root entry"
+	chmod 644 "$tmp/owl.db"
+	run --separate-stderr $NOBODY "$tmp/owl" baseline allow --db "$tmp/owl.db" --exe /usr/bin/ssh --dest 192.0.2.226 --note "qa nobody"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"write permission"* ]]
+	[[ "$stderr" != *"Read-only file system"* ]]
+}
