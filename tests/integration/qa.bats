@@ -62,3 +62,57 @@ teardown() {
 	[[ "$stderr" == *"write permission"* ]]
 	[[ "$stderr" != *"Read-only file system"* ]]
 }
+
+# a process that names itself with terminal escapes, a newline, a bidi
+# override and invalid UTF-8, connected to an abuse port
+hostile_proc() {
+	start_bg ip netns exec owlq-cli "$PY" -c '
+import ctypes, os, socket, sys, time
+ctypes.CDLL(None).prctl(15, ctypes.c_char_p(b"\x1b[2J\n\xe2\x80\xae\xff"), 0, 0, 0)
+s = socket.create_connection(("192.0.2.226", 4444), timeout=5)
+print("ready", os.getpid(), flush=True)
+time.sleep(60)' "$(printf '\033]0;title\007\n\342\200\256\377')"
+}
+
+@test "hostile comm and argv reach the table and JSON only escaped" {
+	sockprog owlq-srv tcp-listen 192.0.2.226 4444
+	hostile_proc
+	sleep 0.2
+	run --separate-stderr "$OWL" scan --netns owlq-cli
+	[ "$status" -le 1 ]
+	! grep -q $'\033' <<<"$output"
+	! grep -q $'\342\200\256' <<<"$output"
+	! LC_ALL=C grep -q $'\377' <<<"$output"
+	[[ "$output" == *'\x1b[2J\n\u{202e}\xff'* ]]
+	# one socket, one row (+ its finding lines): the newline did not split it
+	[ "$(grep -c "^medium" <<<"$output")" -eq 1 ]
+	run --separate-stderr "$OWL" scan --netns owlq-cli --json
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -r .process.pid <<<"$output")" = "$bg_pid" ]
+	[ "$(jq -r .event.kind <<<"$output")" = alert ]
+	! grep -q $'\033' <<<"$output"
+}
+
+@test "a catalogue match (known-agent) never hides preload or ioc-match" {
+	[ -x /usr/bin/ssh ] || skip "no ssh client"
+	export OWL_CATALOGUE_DIR="$BATS_TEST_DIRNAME/../../data/catalogue"
+	sockprog owlq-srv tcp-listen 192.0.2.226 22
+	ip netns exec owlq-cli env LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 /usr/bin/ssh -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o ConnectTimeout=60 root@192.0.2.226 </dev/null >/dev/null 2>&1 &
+	_owl_pids+=("$!")
+	ip netns exec owlq-cli /usr/bin/ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=60 \
+		root@192.0.2.226 </dev/null >/dev/null 2>&1 &
+	_owl_pids+=("$!")
+	sleep 0.7
+	echo 192.0.2.226 >"$tmp/bad.list"
+	run --separate-stderr "$OWL" scan --netns owlq-cli --json --intel-dir ''
+	echo "$output" >"$tmp/a.json"
+	[ "$(jq_count '.process.name == "ssh"' "$tmp/a.json")" -eq 2 ]
+	# the clean one is a known agent; the preloaded one is not, and stays high
+	[ "$(jq_count '.process.name == "ssh" and .owl.severity == "info" and ([.owl.findings[].id] | index("known-agent"))' "$tmp/a.json")" -eq 1 ]
+	[ "$(jq_count '.process.name == "ssh" and .owl.severity == "high" and ([.owl.findings[].id] | index("preload")) and (.owl.known_agent == null)' "$tmp/a.json")" -eq 1 ]
+	run --separate-stderr "$OWL" scan --netns owlq-cli --json --intel-dir '' --intel "$tmp/bad.list" --fail-on high
+	[ "$status" -eq 1 ]
+	echo "$output" >"$tmp/b.json"
+	[ "$(jq_count '.process.name == "ssh" and .owl.severity == "high" and ([.owl.findings[].id] | index("ioc-match"))' "$tmp/b.json")" -eq 2 ]
+}
