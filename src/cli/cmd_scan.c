@@ -18,7 +18,7 @@ static void scan_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: owl scan [--all] [--json] [--netns all|NAME] [--source auto|diag|proc]\n"
-		"                [--fail-on SEV] [--threads N] [--verbose]\n"
+		"                [--fail-on SEV] [--threads N] [--verbose] [--no-verify] [--db FILE]\n"
 		"                [--intel FILE]... [--intel-dir DIR] [--geoip FILE.mmdb]...\n"
 		"                [--resolve] [--limit NAME=VALUE]...\n"
 		"\n"

@@ -116,3 +116,14 @@ time.sleep(60)' "$(printf '\033]0;title\007\n\342\200\256\377')"
 	echo "$output" >"$tmp/b.json"
 	[ "$(jq_count '.process.name == "ssh" and .owl.severity == "high" and ([.owl.findings[].id] | index("ioc-match"))' "$tmp/b.json")" -eq 2 ]
 }
+
+@test "every long option in a command's --help is in its usage line, and is accepted" {
+	for cmd in scan watch explain changes; do
+		help=$("$OWL" $cmd --help)
+		usage=$(sed -n '/^usage:/,/^$/p' <<<"$help")
+		for opt in $(grep -oE '^ +(-[a-z], )?--[a-z-]+' <<<"$help" | grep -oE -- '--[a-z-]+' | sort -u); do
+			[ "$opt" = --help ] && continue
+			[[ "$usage" == *"[$opt"* || "$usage" == *"$opt "* ]] || { echo "$cmd: $opt not in usage"; return 1; }
+		done
+	done
+}
