@@ -143,3 +143,22 @@ time.sleep(60)' "$(printf '\033]0;title\007\n\342\200\256\377')"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+@test "a command line longer than owl keeps is marked truncated in the JSON" {
+	sockprog owlq-srv tcp-listen 192.0.2.226 8443
+	long=$(printf 'A%.0s' $(seq 3000))
+	start_bg ip netns exec owlq-cli "$PY" -c '
+import os, socket, time
+s = socket.create_connection(("192.0.2.226", 8443), timeout=5)
+print("ready", os.getpid(), flush=True)
+time.sleep(60)' "$long" "$long" "hidden-payload"
+	sleep 0.2
+	run --separate-stderr "$OWL" scan --netns owlq-cli --json
+	rec=$(jq -c "select(.process.pid == $bg_pid)" <<<"$output")
+	[ -n "$rec" ]
+	[ "$(jq -r '.owl.args_truncated' <<<"$rec")" = true ]
+	[[ "$rec" != *hidden-payload* ]]
+	# the listener's short command line is not marked
+	run --separate-stderr "$OWL" scan --netns owlq-srv --all --json
+	[ "$(jq -c 'select(.owl.args_truncated)' <<<"$output" | wc -l)" -eq 0 ]
+}
