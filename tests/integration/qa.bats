@@ -162,3 +162,10 @@ time.sleep(60)' "$long" "$long" "hidden-payload"
 	run --separate-stderr "$OWL" scan --netns owlq-srv --all --json
 	[ "$(jq -c 'select(.owl.args_truncated)' <<<"$output" | wc -l)" -eq 0 ]
 }
+
+@test "baseline import of an endless line (/dev/zero) ends with 'line too long', in bounded memory" {
+	run --separate-stderr timeout 20 "$OWL" baseline import --db "$tmp/owl.db" /dev/zero
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"/dev/zero:1: line too long"* ]]
+	[[ "$stderr" == *"nothing imported"* ]]
+}
