@@ -37,6 +37,8 @@ extern const struct owl_command cmd_explain;
 extern const struct owl_command cmd_changes;
 extern const struct owl_command cmd_watch;
 extern const struct owl_command cmd_baseline;
+extern const struct owl_command cmd_evidence;
+extern const struct owl_command cmd_contain;
 
 struct catalogue;
 /* cmd_baseline.c: explain a failure to open the store at path (NULL = the

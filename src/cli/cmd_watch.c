@@ -250,6 +250,7 @@ static void summary(struct out_ctx *o, const struct watch_stats *st, const struc
 		jsonw_u64(&w, "execs", st->execs);
 		jsonw_u64(&w, "exits", st->exits);
 		jsonw_u64(&w, "enrichments", st->enrich_runs);
+		jsonw_u64(&w, "enrichments_deferred", st->enrich_deferred);
 		jsonw_u64(&w, "alerts", st->alerts);
 		jsonw_obj_open(&w, "findings");
 		for (size_t i = 0; i < st->nfindings; i++)
@@ -431,6 +432,9 @@ static int watch_main(int argc, char **argv)
 			status = OWL_EXIT_ERROR;
 			break;
 		}
+		struct timespec bt;
+		clock_gettime(CLOCK_BOOTTIME, &bt);
+		watch_tick(w, (uint64_t)bt.tv_sec * 1000000000ULL + (uint64_t)bt.tv_nsec, emit, &o);
 		if (trace_counters(t, &tc) == 0 && tc.lost > lost_seen) {
 			report_loss(&o, tc.lost - lost_seen, tc.lost);
 			lost_seen = tc.lost;
@@ -444,6 +448,7 @@ static int watch_main(int argc, char **argv)
 	/* stop: detach first, then take what the kernel still holds */
 	trace_detach(t);
 	trace_drain(t, on_record, &fc);
+	watch_tick(w, 0, emit, &o); /* attempts still without an answer */
 	if (trace_counters(t, &tc) == 0 && tc.lost > lost_seen)
 		report_loss(&o, tc.lost - lost_seen, tc.lost);
 	struct watch_stats st;

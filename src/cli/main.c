@@ -14,6 +14,8 @@ static const struct owl_command *const commands[] = {
 	&cmd_explain,
 	&cmd_changes,
 	&cmd_baseline,
+	&cmd_evidence,
+	&cmd_contain,
 };
 
 bool cli_have_command(const char *name)

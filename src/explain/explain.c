@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "act/explain_act.h"
 #include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
 #include "core/addr.h"
@@ -774,6 +775,7 @@ const struct explain_section explain_sections[] = {
 	{"endpoint", sec_endpoint},
 	{"connections", sec_connections},
 	{"findings", sec_findings},
+	{"containment", act_explain_section},
 	{"next_steps", sec_next_steps},
 	{NULL, NULL},
 };

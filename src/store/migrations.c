@@ -28,6 +28,27 @@ const struct store_migration store_migrations[] = {
 	 ");"
 	 "CREATE INDEX baseline_exe ON baseline (exe);"
 	 "CREATE INDEX baseline_package ON baseline (package);"},
+	{"act: containment history (owl contain: who did what, to what, with which result)",
+	 "CREATE TABLE containment ("
+	 "  id INTEGER PRIMARY KEY,"
+	 "  at INTEGER NOT NULL,"                 /* unix ms */
+	 "  action TEXT NOT NULL CHECK (action IN ('kill-conn', 'block', 'unblock', 'freeze', 'thaw')),"
+	 "  target TEXT NOT NULL,"                /* what it was done to, as shown to the user */
+	 "  change TEXT NOT NULL,"                /* the exact change (nft script, SOCK_DESTROY, freezer write) */
+	 "  result TEXT NOT NULL,"                /* 'ok' or the error */
+	 "  ok INTEGER NOT NULL,"
+	 "  pid INTEGER,"                         /* the process acted on, when one */
+	 "  dest TEXT NOT NULL DEFAULT '',"       /* the destination acted on, when one */
+	 "  expires INTEGER,"                     /* unix s, for a block with a duration */
+	 "  uid INTEGER NOT NULL,"
+	 "  user TEXT NOT NULL DEFAULT '',"
+	 "  sudo_user TEXT NOT NULL DEFAULT '',"
+	 "  tty TEXT NOT NULL DEFAULT '',"
+	 "  loginuid INTEGER,"
+	 "  host TEXT NOT NULL"
+	 ");"
+	 "CREATE INDEX containment_pid ON containment (pid);"
+	 "CREATE INDEX containment_dest ON containment (dest);"},
 	/* Append new migrations above this line. */
 	{NULL, NULL},
 };

@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "judge/judge.h"
 #include "pipeline/stages.h"
+#include "store/stage.h"
 #include "trace/beacon.h"
 #include "trace/dns.h"
 
@@ -27,6 +28,7 @@
 #define FSETS 4096        /* (program, endpoint) statistics: sets ... */
 #define FWAYS 4           /* ... of 4, the least recently seen goes first */
 #define FAIL_KEEP 64
+#define PENDING 4096      /* connects in SYN-SENT, held until an outcome or the hold time */
 
 static const char *const action_names[WATCH__ACTIONS] = {
 	[WATCH_ATTEMPTED] = "connection-attempted",
@@ -51,7 +53,10 @@ void watch_params_default(struct watch_params *p)
 	p->volume_rate = 100;
 	p->dns_min_ttl_s = 120;
 	p->dns_max_ttl_s = 3600;
-	p->enrich_ttl_s = 60;
+	p->enrich_ttl_s = 300;
+	p->enrich_per_s = 2;
+	p->enrich_burst = 16;
+	p->attempt_hold_ms = 1000;
 }
 
 struct pslot {
@@ -90,6 +95,12 @@ struct watch {
 	struct eslot *enr[ECACHE];
 	struct flow *flows;
 	struct dns_cache *dns;
+	double tokens;               /* stage runs allowed now */
+	uint64_t tokens_ns;
+	struct eslot bare;           /* for events whose enrichment waits: no stage findings */
+	struct owl_record bare_rec;
+	struct owl_ev_conn *pending; /* [PENDING], sock 0 = free */
+	size_t npending;
 	struct owl_netns *ns;
 	size_t nns;
 	uint64_t ns_refresh_ns;
@@ -367,6 +378,29 @@ static struct eslot *enrich(struct watch *w, const struct owl_conn *c, struct ow
 	struct eslot *e = *sp;
 	if (e && e->key == k && now - e->made_ns < (uint64_t)w->o.params.enrich_ttl_s * 1000000000ULL)
 		return e;
+	/* a stage run costs (verify loads the package index each time): at
+	 * most enrich_per_s a second; meanwhile a stale result for the same
+	 * pair, or none */
+	if (now > w->tokens_ns) {
+		w->tokens += (double)(now - w->tokens_ns) / 1e9 * w->o.params.enrich_per_s;
+		w->tokens_ns = now;
+	}
+	if (w->tokens > w->o.params.enrich_burst)
+		w->tokens = w->o.params.enrich_burst;
+	if (w->tokens < 1.0) {
+		w->st.enrich_deferred++;
+		if (e && e->key == k)
+			return e;
+		struct scan_result *b = &w->bare.s;
+		const struct owl_netns *ns = ns_find(w, c->netns_ino, now);
+		b->col.ns = (struct owl_netns *)ns;
+		b->col.nns = ns ? 1 : 0;
+		b->recs = &w->bare_rec;
+		b->nrecs = b->ntotal = 1;
+		b->nprocs = 0;
+		return &w->bare;
+	}
+	w->tokens -= 1.0;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
@@ -460,8 +494,8 @@ static void time_findings(struct watch *w, struct owl_record *rec, const struct 
 	const struct watch_params *pp = &w->o.params;
 	if (rec->conn.direction != OWL_DIR_EGRESS)
 		return;
-	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT &&
-	    ti->action != WATCH_ATTEMPTED)
+	/* an attempt is counted once, at its outcome */
+	if (ti->action != WATCH_FAILED && ti->action != WATCH_ESTABLISHED && ti->action != WATCH_UDP_SENT)
 		return;
 	struct flow *f = flow_get(w, &rec->conn, rec->proc, now_ns);
 	char ep[OWL_ADDRSTR_MAX + 16];
@@ -563,7 +597,8 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 		ti.result = e->result;
 		ti.err = e->err;
 		/* the poll backend does not know when an attempt started */
-		ti.has_duration = (e->flags & OWL_F_CONNECT_SEEN) && e->start_ns && e->h.ts_ns >= e->start_ns;
+		ti.has_duration = e->result != OWL_CONN_PENDING && (e->flags & OWL_F_CONNECT_SEEN) && e->start_ns &&
+				  e->h.ts_ns >= e->start_ns;
 		break;
 	case OWL_EV_ACCEPT:
 		ti.action = WATCH_ACCEPTED;
@@ -622,6 +657,9 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 		}
 	}
 	time_findings(w, &rec, &ti, e->start_ns ? watch_wall_ns(w, e->start_ns) : now, now);
+	/* a documented / known-agent pair: the baseline's rule for the findings
+	 * added after its stage ran */
+	baseline_settle(&rec);
 	judge_verdict(&rec);
 	w->st.events[ti.action]++;
 	count_findings(w, &rec);
@@ -633,9 +671,37 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	}
 }
 
+static struct owl_ev_conn *pending_slot(struct watch *w, uint64_t sock)
+{
+	uint64_t h = sock * 0x9e3779b97f4a7c15ULL;
+	return &w->pending[(h >> 32) % PENDING];
+}
+
 void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit, void *ud)
 {
 	w->st.records++;
+	if (ev->type == OWL_EV_ATTEMPT && ev->size >= sizeof(struct owl_ev_conn)) {
+		const struct owl_ev_conn *e = (const struct owl_ev_conn *)ev;
+		struct owl_ev_conn *slot = pending_slot(w, e->sock);
+		if (slot->sock && slot->sock != e->sock) {
+			/* the slot is taken: show the older attempt now */
+			struct owl_ev_conn old = *slot;
+			slot->sock = 0;
+			w->npending--;
+			on_conn(w, &old, emit, ud);
+		}
+		if (!slot->sock)
+			w->npending++;
+		*slot = *e;
+		return;
+	}
+	if (ev->type == OWL_EV_CONNECT && ev->size >= sizeof(struct owl_ev_conn)) {
+		struct owl_ev_conn *slot = pending_slot(w, ((const struct owl_ev_conn *)ev)->sock);
+		if (slot->sock == ((const struct owl_ev_conn *)ev)->sock) {
+			slot->sock = 0; /* the outcome came in time: its line says it all */
+			w->npending--;
+		}
+	}
 	switch (ev->type) {
 	case OWL_EV_CONNECT:
 	case OWL_EV_ACCEPT:
@@ -661,6 +727,21 @@ void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit
 	}
 }
 
+void watch_tick(struct watch *w, uint64_t now_boot_ns, watch_emit_cb emit, void *ud)
+{
+	uint64_t hold = (uint64_t)w->o.params.attempt_hold_ms * 1000000ULL;
+	for (size_t i = 0; i < PENDING && w->npending; i++) {
+		struct owl_ev_conn *e = &w->pending[i];
+		if (!e->sock || (now_boot_ns && e->h.ts_ns + hold > now_boot_ns))
+			continue;
+		struct owl_ev_conn ev = *e;
+		e->sock = 0;
+		w->npending--;
+		ev.h.type = OWL_EV_CONNECT; /* result OWL_CONN_PENDING: connection-attempted */
+		on_conn(w, &ev, emit, ud);
+	}
+}
+
 void watch_get_stats(const struct watch *w, struct watch_stats *ret)
 {
 	*ret = w->st;
@@ -677,7 +758,11 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 	long hz = sysconf(_SC_CLK_TCK);
 	w->ns_per_tick = 1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
 	w->flows = calloc(FSETS * FWAYS, sizeof(*w->flows));
-	int rc = w->flows ? dns_cache_new(4096, &w->dns) : -ENOMEM;
+	w->pending = calloc(PENDING, sizeof(*w->pending));
+	w->tokens = o->params.enrich_burst;
+	w->tokens_ns = owl_now_ns();
+	w->bare.s.is_root = geteuid() == 0;
+	int rc = w->flows && w->pending ? dns_cache_new(4096, &w->dns) : -ENOMEM;
 	if (rc < 0) {
 		watch_free(w);
 		return rc;
@@ -717,6 +802,7 @@ void watch_free(struct watch *w)
 		}
 	}
 	free(w->flows);
+	free(w->pending);
 	dns_cache_free(w->dns);
 	free(w->ns);
 	free(w);

@@ -4,7 +4,8 @@
  * owl_proc from a per-process cache filled by procinfo_load() or, for a
  * process already gone, by its exec record), runs the scan's enrichment
  * stages (scan_stages[]) and judge over it — cached per (program, endpoint)
- * so a burst of connections costs one enrichment — then adds the findings
+ * so a burst of connections costs one enrichment, and rate-limited, since a
+ * stage run may be heavy (verify loads the package index) — then adds the findings
  * that only time shows: repeated-attempts, beaconing, high-volume (a rate).
  * DNS answers, exec and exit records update the caches and emit nothing. */
 #ifndef OWL_TRACE_WATCH_H
@@ -53,6 +54,9 @@ struct watch_params {
 	uint32_t volume_rate;       /* connections per second over the window */
 	uint32_t dns_min_ttl_s, dns_max_ttl_s;
 	uint32_t enrich_ttl_s;      /* re-run the stages for a pair after this */
+	uint32_t enrich_per_s;      /* stage runs a second at most (a run loads e.g. */
+	uint32_t enrich_burst;      /* the dpkg index), and in a burst */
+	uint32_t attempt_hold_ms;   /* show a connect with no outcome after this long */
 };
 
 void watch_params_default(struct watch_params *ret);
@@ -74,6 +78,7 @@ struct watch_stats {
 	uint64_t events[WATCH__ACTIONS];    /* records emitted, per action */
 	uint64_t dns_answers, execs, exits;
 	uint64_t enrich_runs, stage_errors;
+	uint64_t enrich_deferred;           /* events shown without (fresh) stage findings: rate limit */
 	uint64_t alerts;                    /* events at medium or above */
 	size_t nfindings;
 	const char *finding_id[WATCH_FINDING_IDS];
@@ -89,6 +94,11 @@ int watch_new(const struct watch_opts *o, struct watch **ret, const char **ret_f
 
 /* Handle one trace record; emit() is called for each output record. */
 void watch_feed(struct watch *w, const struct owl_ev_hdr *ev, watch_emit_cb emit, void *ud);
+
+/* Emit the attempts still without an outcome after the hold time (the
+ * destination does not answer), as connection-attempted.  Call after each
+ * drain; now_boot_ns is CLOCK_BOOTTIME (0 = emit them all, at stop). */
+void watch_tick(struct watch *w, uint64_t now_boot_ns, watch_emit_cb emit, void *ud);
 
 void watch_get_stats(const struct watch *w, struct watch_stats *ret);
 

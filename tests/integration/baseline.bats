@@ -31,8 +31,7 @@ setup() {
 
 teardown() {
 	cleanup_all
-	[ -n "${learn_pid:-}" ] && kill -KILL "$learn_pid" 2>/dev/null || true
-	[ -n "${watch_pid:-}" ] && kill -KILL "$watch_pid" 2>/dev/null || true
+	signal_ours KILL ${learn_pid:-} ${watch_pid:-}
 	rm -rf "$tmp"
 }
 

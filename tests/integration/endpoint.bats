@@ -44,7 +44,8 @@ cleanup_net() {
 }
 
 teardown() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# PIDS are this shell's own children: jobs it can still wait for
+	for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	cleanup_net
 	[ -n "${T:-}" ] && rm -rf "$T"

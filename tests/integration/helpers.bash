@@ -79,18 +79,31 @@ sockprog() { # [NS] MODE ARGS...: start_bg sockprog.py, in NS when the first arg
 	fi
 }
 
+# Every process a test starts inherits this mark; cleanup ends a pid only
+# while it still carries it, so a pid that exited and was reused by
+# somebody else's process is never signalled.
+export OWL_TEST_MARK="owltest-$$-$RANDOM$RANDOM"
+
+ours() { # PID: is this pid still a process this test started?
+	[ -r "/proc/$1/environ" ] && tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "OWL_TEST_MARK=$OWL_TEST_MARK"
+}
+
+signal_ours() { # SIG PID...
+	local sig=$1 p
+	shift
+	for p in "$@"; do
+		ours "$p" && kill "-$sig" "$p" 2>/dev/null || true
+	done
+}
+
 cleanup_all() {
-	local p
-	for p in "${_owl_pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
+	signal_ours TERM "${_owl_pids[@]}"
 	sleep 0.1
-	for p in "${_owl_pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	signal_ours KILL "${_owl_pids[@]}"
 	local ns
 	for ns in "${_owl_netns[@]}"; do
-		ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
+		# whatever of ours still runs in the namespace (children included)
+		signal_ours KILL $(ip netns pids "$ns" 2>/dev/null)
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	local l

@@ -275,3 +275,35 @@ for i in range(300):
 	[ "$streamed" = "$lost" ]
 	grep -q "$lost lost" "$W/err"
 }
+
+@test "watch: a connect that gets no answer shows as attempted at once, then as failed" {
+	command -v nft >/dev/null || skip "nft missing"
+	ip netns add owlw-bh
+	ip -n owlw-bh link set lo up
+	ip -n owlw-bh addr add 203.0.113.30/32 dev lo
+	# the SYNs to port 9 vanish: no RST, no answer
+	ip netns exec owlw-bh nft add table ip owlw
+	ip netns exec owlw-bh nft add chain ip owlw out '{ type filter hook output priority 0; }'
+	ip netns exec owlw-bh nft add rule ip owlw out tcp dport 9 drop
+	start_watch
+	# the program gives up after 4 s (python closes the socket on timeout)
+	ip netns exec owlw-bh python3 -c "
+import socket
+s = socket.socket(); s.settimeout(4)
+try: s.connect(('203.0.113.30', 9))
+except OSError: pass
+s.close()" &
+	pc=$!
+	PIDS+=($pc)
+	sleep 2.5
+	# shown while still waiting, before any outcome
+	run ev "select(.process.pid == $pc) | .event.action"
+	[ "$output" = '"connection-attempted"' ]
+	wait $pc || true
+	sleep 0.5
+	stop_watch
+	run ev "select(.process.pid == $pc) | [.event.action, .owl.state, (.event.reason // \"\")] | join(\" \")"
+	[ "${lines[0]}" = '"connection-attempted SYN-SENT "' ]
+	# (state CLOSE is UNCONN, as ss names it)
+	[ "${lines[1]}" = '"connection-failed UNCONN abandoned by the program"' ]
+}

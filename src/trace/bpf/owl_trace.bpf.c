@@ -247,6 +247,22 @@ int BPF_PROG(owl_set_state, const struct sock *skp, int os, int ns)
 		si.attributed = 1;
 		if (bpf_map_update_elem(&socks, &sk, &si, BPF_ANY))
 			stat_inc(OWL_STAT_SOCKMAP_FULL);
+		struct owl_ev_conn *e = rb_reserve(sizeof(*e));
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			e->h.ts_ns = si.start_ns;
+			e->h.type = OWL_EV_ATTEMPT;
+			e->h.size = sizeof(*e);
+			e->h.task = si.task;
+			e->sock = sk;
+			e->netns = sk_netns(sock);
+			sk_addrs(sock, e);
+			e->proto = IPPROTO_TCP;
+			e->result = OWL_CONN_PENDING;
+			e->flags = OWL_F_CONNECT_SEEN;
+			e->start_ns = si.start_ns;
+			bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		}
 		return 0;
 	}
 

@@ -15,6 +15,9 @@
  *                   53 (UDP or TCP); user space parses them (src/trace/dns.c).
  *   OWL_EV_EXEC     a process executed a program (path and argv).
  *   OWL_EV_EXIT     a process (thread group) exited.
+ *   OWL_EV_ATTEMPT  a TCP connect started (SYN-SENT).  User space holds it
+ *                   for a moment and shows it only when no outcome follows
+ *                   soon (a destination that does not answer).
  * Records go to one ring buffer submitted WITHOUT wakeup; user space drains it
  * on a timer.  A reserve that fails is counted in the per-CPU map `lost`. */
 #ifndef OWL_TRACE_H
@@ -48,6 +51,7 @@ enum owl_ev_type {
 	OWL_EV_DNS,
 	OWL_EV_EXEC,
 	OWL_EV_EXIT,
+	OWL_EV_ATTEMPT,         /* a TCP connect entered SYN-SENT (source port may be 0) */
 };
 
 /* Outcome of a connect (OWL_EV_CONNECT.result). */
