@@ -169,3 +169,17 @@ time.sleep(60)' "$long" "$long" "hidden-payload"
 	[[ "$stderr" == *"/dev/zero:1: line too long"* ]]
 	[[ "$stderr" == *"nothing imported"* ]]
 }
+
+@test "explain --db uses that store, as scan --db does (documented, or a store error)" {
+	sockprog owlq-srv tcp-listen 192.0.2.226 8443
+	sockprog owlq-cli tcp-connect 192.0.2.226 8443
+	sleep 0.2
+	exe=$(readlink "/proc/$bg_pid/exe")
+	"$OWL" baseline allow --db "$tmp/owl.db" --exe "$exe" --dest 192.0.2.226 --port 8443 --note "qa-explain-note"
+	run --separate-stderr "$OWL" explain "$bg_pid" --db "$tmp/owl.db"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *qa-explain-note* ]]
+	run --separate-stderr "$OWL" explain "$bg_pid" --db "$tmp/none/owl.db"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"$tmp/none/owl.db"*"no such database"* ]]
+}
