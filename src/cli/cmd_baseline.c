@@ -351,6 +351,14 @@ static int catalogue_main(int argc, char **argv)
 		return OWL_EXIT_ERROR;
 	}
 	cli_catalogue_errors(&cat);
+	bool shipped_missing = access(cat_default_dir(), F_OK) < 0;
+	if (shipped_missing) {
+		/* a build tree that was never installed: no known-agent at all */
+		char d[OWL_PATH_MAX * 4];
+		owl_escape_to(d, sizeof(d), cat_default_dir(), strlen(cat_default_dir()), OWL_ESC_TEXT);
+		cli_err("catalogue: no shipped catalogue in %s (install owl, or set OWL_CATALOGUE_DIR to the source's "
+			"data/catalogue)", d);
+	}
 	if (!check) {
 		printf("%-22s %-18s %-40s %s\n", "NAME", "CATEGORY", "PROGRAMS", "PORTS");
 		for (size_t i = 0; i < cat.n; i++) {
@@ -379,7 +387,7 @@ static int catalogue_main(int argc, char **argv)
 	} else {
 		printf("%zu entries, %zu errors\n", cat.n, cat.nerrors);
 	}
-	int status = check && cat.nerrors ? OWL_EXIT_ERROR : OWL_EXIT_OK;
+	int status = check && (cat.nerrors || shipped_missing) ? OWL_EXIT_ERROR : OWL_EXIT_OK;
 	cat_free(&cat);
 	return status;
 }

@@ -179,15 +179,48 @@ struct import_run {
 	int store_err;
 };
 
+/* One line into buf (at most cap - 1 bytes kept, NUL-terminated); *too_long
+ * when it was longer (its rest is not read).  -1 at end of file. */
+static ssize_t read_line_bounded(FILE *f, char *buf, size_t cap, bool *too_long)
+{
+	size_t n = 0;
+	int ch;
+	*too_long = false;
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n')
+			break;
+		if (n + 1 >= cap) {
+			*too_long = true;
+			break;
+		}
+		buf[n++] = (char)ch;
+	}
+	if (ch == EOF && n == 0)
+		return -1;
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
 static int read_import(struct import_run *ir, const char *name, FILE *f)
 {
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = BLJSON_LINE_MAX + 2, lineno = 0;
+	char *line = malloc(cap);
 	ssize_t len;
+	bool too_long;
 	char fname[512];
+	if (!line)
+		return -ENOMEM;
 	esc(fname, sizeof(fname), name);
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = read_line_bounded(f, line, cap, &too_long)) >= 0) {
 		lineno++;
+		if (too_long) {
+			/* the rest of an endless line (/dev/zero) would never end:
+			 * report it and read no further in this file */
+			ir->nerr++;
+			cli_err("%s:%zu: line too long (more than %d bytes); the rest of the file is not read", fname,
+				lineno, (int)BLJSON_LINE_MAX);
+			break;
+		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		size_t k = 0;

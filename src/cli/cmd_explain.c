@@ -18,7 +18,7 @@ static void explain_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: owl explain PID | IP[:PORT] [--json] [--intel FILE]... [--intel-dir DIR]\n"
-		"                   [--geoip FILE.mmdb]... [--resolve] [--limit NAME=VALUE]...\n"
+		"                   [--geoip FILE.mmdb]... [--resolve] [--limit NAME=VALUE]... [--db FILE]\n"
 		"\n"
 		"Everything owl knows about one process or one remote endpoint, written for a\n"
 		"person: who the process is and how it came to run, every connection with what\n"
@@ -28,6 +28,7 @@ static void explain_usage(FILE *out)
 		"  -j, --json           the same, as one JSON object\n"
 		"      --intel FILE, --intel-dir DIR, --geoip FILE, --resolve, --limit N=V\n"
 		"                       as for 'owl scan'\n"
+		"      --db FILE        baseline store, as for 'owl scan' (default /var/lib/owl/owl.db)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"exit status: 0 explained; 2 no such process, no connection to that endpoint,\n"
@@ -43,7 +44,7 @@ const struct owl_command cmd_explain = {
 	.usage = explain_usage,
 };
 
-enum { OPT_INTEL = 256, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT };
+enum { OPT_INTEL = 256, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT, OPT_DB };
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'},
@@ -53,6 +54,7 @@ static const struct option longopts[] = {
 	{"geoip", required_argument, NULL, OPT_GEOIP},
 	{"resolve", no_argument, NULL, OPT_RESOLVE},
 	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"db", required_argument, NULL, OPT_DB},
 	{NULL, 0, NULL, 0},
 };
 
@@ -79,6 +81,7 @@ static int explain_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
+		case OPT_DB: o.db_path = optarg; break;
 		case 'h': explain_usage(stdout); return OWL_EXIT_OK;
 		case OPT_INTEL:
 		case OPT_INTEL_DIR:
@@ -117,7 +120,9 @@ static int explain_main(int argc, char **argv)
 	struct scan_result r;
 	int rc = scan_run(&o, &r);
 	if (rc < 0) {
-		if (!endpoint_cli_failed(&r))
+		if (r.failed_stage && strcmp(r.failed_stage, "baseline") == 0)
+			cli_baseline_store_error(o.db_path, rc);
+		else if (!endpoint_cli_failed(&r))
 			cli_err("explain failed: could not scan the sockets: %s", strerror(-rc));
 		scan_result_free(&r);
 		return OWL_EXIT_ERROR;

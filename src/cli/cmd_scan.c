@@ -18,7 +18,7 @@ static void scan_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: owl scan [--all] [--json] [--netns all|NAME] [--source auto|diag|proc]\n"
-		"                [--fail-on SEV] [--threads N] [--verbose]\n"
+		"                [--fail-on SEV] [--threads N] [--verbose] [--no-verify] [--db FILE]\n"
 		"                [--intel FILE]... [--intel-dir DIR] [--geoip FILE.mmdb]...\n"
 		"                [--resolve] [--limit NAME=VALUE]...\n"
 		"\n"
@@ -207,7 +207,7 @@ static int scan_main(int argc, char **argv)
 	endpoint_cli_apply(&ep, &o);
 	struct scan_result r;
 	int rc = scan_run(&o, &r);
-	if (rc == -ENOENT && o.collect.netns) {
+	if (rc == -ENOENT && o.collect.netns && !r.failed_stage) {
 		cli_err("no network namespace named '%s' (see 'ip netns list', or use 'host', 'pid N' or an inode)",
 			o.collect.netns);
 		scan_result_free(&r);
@@ -227,6 +227,17 @@ static int scan_main(int argc, char **argv)
 	if (rc < 0) {
 		cli_err("scan failed: %s", strerror(-rc));
 		scan_result_free(&r);
+		return OWL_EXIT_ERROR;
+	}
+	if (o.collect.netns && strcmp(o.collect.netns, "all") != 0 && r.col.nns == 1 && r.col.ns_err[0]) {
+		/* the one namespace asked for was not seen: an empty table would
+		 * read as an all-clear */
+		char name[OWL_NSNAME_MAX * 4];
+		owl_escape_to(name, sizeof(name), o.collect.netns, strlen(o.collect.netns), OWL_ESC_TEXT);
+		cli_err("cannot enter network namespace '%s': %s%s", name, strerror(-r.col.ns_err[0]),
+			r.is_root ? "" : " (run as root: sudo owl scan --netns ...)");
+		scan_result_free(&r);
+		endpoint_cli_free(&ep);
 		return OWL_EXIT_ERROR;
 	}
 	cli_catalogue_errors(r.store ? r.store->cat : NULL);

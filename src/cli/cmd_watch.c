@@ -374,6 +374,10 @@ static int watch_main(int argc, char **argv)
 	struct watch *w = NULL;
 	const char *failed_stage = NULL;
 	int rc = watch_new(&wo, &w, &failed_stage);
+	if (rc < 0 && failed_stage && strcmp(failed_stage, "baseline") == 0) {
+		cli_baseline_store_error(so.db_path, rc);
+		return OWL_EXIT_ERROR;
+	}
 	if (rc < 0) {
 		cli_err("the %s stage cannot start: %s (check --intel / --db)", failed_stage ? failed_stage : "enrichment",
 			strerror(-rc));

@@ -183,6 +183,7 @@ static int load_fd(struct intel *in, int fd, uint32_t list_idx)
 	char line[INTEL_LINE_MAX];
 	size_t llen = 0, lineno = 0;
 	bool too_long = false;
+	size_t total = 0;
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -192,6 +193,9 @@ static int load_fd(struct intel *in, int fd, uint32_t list_idx)
 				continue;
 			return -errno;
 		}
+		total += (size_t)n;
+		if (total > INTEL_FILE_MAX)
+			return -EFBIG;
 		for (ssize_t i = 0; i <= n; i++) {
 			bool eof = n == 0;
 			if (!eof && i == n)

@@ -18,6 +18,7 @@
 #include "endpoint/iptrie.h"
 
 #define INTEL_LINE_MAX 512     /* longer lines are bad lines */
+#define INTEL_FILE_MAX (256u << 20) /* bytes; a longer source is an error (-EFBIG) */
 #define INTEL_BAD_KEEP 5       /* bad lines remembered per file */
 #define INTEL_BAD_TEXT 80      /* bytes of a bad line remembered (raw, escape to show) */
 #define INTEL_ENTRY_MAX 50     /* "ADDR/LEN" text */

@@ -168,6 +168,8 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_str(w, "slice", p->cg.slice);
 	if (p && p->cgroup_path[0])
 		jsonw_str(w, "cgroup", p->cgroup_path);
+	if (p && p->args_truncated)
+		jsonw_bool(w, "args_truncated", true); /* process.args holds only the first OWL_ARGS_MAX bytes */
 	jsonw_arr_open(w, "pids");
 	for (uint32_t i = 0; i < rec->npids; i++)
 		jsonw_u64(w, NULL, rec->pids[i]);

@@ -103,6 +103,7 @@ const char *store_strerror(int err)
 	case -EBUSY: return "database busy (another owl held its write lock too long); try again";
 	case -EUCLEAN: return "database file is corrupt";
 	case -ENOENT: return "no such database (learn or allow something first)";
+	case -EROFS: return "the store is read-only here (no write permission on the file or its directory, or a read-only mount)";
 	default: return strerror(-err);
 	}
 }

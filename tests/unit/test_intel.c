@@ -192,12 +192,24 @@ static void test_dir(void **state)
 	intel_free(&in);
 }
 
+/* An endless source (/dev/zero, a FIFO nobody closes) must end in an
+ * error, not a scan that never finishes. */
+static void test_endless(void **state)
+{
+	(void)state;
+	struct intel in;
+	assert_int_equal(intel_init(&in), 0);
+	assert_int_equal(intel_load_file(&in, "/dev/zero"), -EFBIG);
+	intel_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_endless),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
