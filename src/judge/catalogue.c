@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -585,10 +586,36 @@ int cat_load_dir(struct catalogue *c, const char *dir, bool replace)
 #define OWL_SYSCONFDIR "/etc/owl"
 #endif
 
+/* An owl run from its build tree (never installed, as in the README's Quick
+ * start) reads the catalogue from its source tree; an installed owl never
+ * does (its executable is not under the build root). */
+static bool running_from_build_tree(void)
+{
+#if defined(OWL_BUILD_ROOT) && defined(OWL_SOURCE_DATADIR)
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	size_t bl = strlen(OWL_BUILD_ROOT);
+	return strncmp(self, OWL_BUILD_ROOT, bl) == 0 && self[bl] == '/';
+#else
+	return false;
+#endif
+}
+
 const char *cat_default_dir(void)
 {
 	const char *e = getenv("OWL_CATALOGUE_DIR");
-	return e && *e ? e : OWL_DATADIR "/catalogue";
+	if (e && *e)
+		return e;
+	struct stat st;
+	if (stat(OWL_DATADIR "/catalogue", &st) < 0 && running_from_build_tree()) {
+#ifdef OWL_SOURCE_DATADIR
+		return OWL_SOURCE_DATADIR "/catalogue";
+#endif
+	}
+	return OWL_DATADIR "/catalogue";
 }
 
 const char *cat_local_dir(void)

@@ -85,7 +85,7 @@ sockprog() { # [NS] MODE ARGS...: start_bg sockprog.py, in NS when the first arg
 export OWL_TEST_MARK="owltest-$$-$RANDOM$RANDOM"
 
 ours() { # PID: is this pid still a process this test started?
-	[ -r "/proc/$1/environ" ] && tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "OWL_TEST_MARK=$OWL_TEST_MARK"
+	{ tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qx "OWL_TEST_MARK=$OWL_TEST_MARK"
 }
 
 signal_ours() { # SIG PID...
