@@ -102,8 +102,9 @@ cleanup_all() {
 	signal_ours KILL "${_owl_pids[@]}"
 	local ns
 	for ns in "${_owl_netns[@]}"; do
-		# whatever of ours still runs in the namespace (children included)
-		signal_ours KILL $(ip netns pids "$ns" 2>/dev/null)
+		# everything still running inside a namespace this test made is the
+		# test's (sessions started through a test's sshd carry no mark)
+		ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	local l

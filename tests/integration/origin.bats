@@ -114,7 +114,8 @@ record_to() {
 	_owl_pids+=("$remote")
 	sleep 0.2
 	"$OWL" scan --all --json --fail-on critical >"$out"
-	rec=$(jq -c 'select(.destination.ip == "192.0.2.65" and .destination.port == 9002 and .network.direction == "egress")' "$out")
+	# the remote shell's own socket (a closing one from an earlier run may linger)
+	rec=$(jq -c --argjson pid "$remote" 'select(.destination.ip == "192.0.2.65" and .destination.port == 9002 and .network.direction == "egress" and .process.pid == $pid)' "$out")
 	[ -n "$rec" ]
 	echo "$rec" | jq -c '{p: .process, o: .owl.origin, e: .owl.origin_evidence, s: .owl.session, a: .owl.ancestry}' >&2
 	[ "$(jq -r .owl.origin <<<"$rec")" = user ]
