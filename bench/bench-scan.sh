@@ -40,7 +40,7 @@ measure() {
 		local t0=$EPOCHREALTIME
 		/usr/bin/time -f '%M' -o "$out/time" "$@" >/dev/null 2>"$out/err" || true
 		local t1=$EPOCHREALTIME
-		read -r m <"$out/time"
+		m=$(tail -1 "$out/time")
 		t=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')
 		times+=("$t")
 		[ "$m" -gt "$rss" ] && rss=$m

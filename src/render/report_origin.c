@@ -10,7 +10,7 @@
 #include "store/stage.h"
 #include "timeline/changes.h"
 
-#define CHANGES_IN_JSON 20
+#define CHANGES_IN_JSON 5 /* per record; owl changes and owl explain list them all */
 
 static void time_field(struct jsonw *w, const char *key, uint64_t ns)
 {
