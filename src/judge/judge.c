@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/util.h"
 
 static const char *const sev_names[] = {
 	[OWL_SEV_NONE] = "info", [OWL_SEV_INFO] = "info", [OWL_SEV_LOW] = "low",
@@ -29,12 +30,20 @@ int judge_severity_parse(const char *s)
 void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
 {
 	struct owl_finding *f;
-	if (!rec->findings) {
-		rec->findings = calloc(OWL_FINDINGS_MAX, sizeof(*rec->findings));
-		if (!rec->findings)
-			return; /* out of memory: the verdict below still counts it */
+	if (rec->nfindings == rec->findings_cap && rec->findings_cap < OWL_FINDINGS_MAX) {
+		/* 1, 2, 4, ... slots: 100,000 sockets with one finding each must
+		 * not cost 16 slots apiece */
+		uint32_t ncap = rec->findings_cap ? OWL_MIN(rec->findings_cap * 2, OWL_FINDINGS_MAX) : 1;
+		struct owl_finding *n = realloc(rec->findings, ncap * sizeof(*n));
+		if (!n) {
+			if (sev > rec->severity)
+				rec->severity = (uint8_t)sev; /* the verdict still counts it */
+			return;
+		}
+		rec->findings = n;
+		rec->findings_cap = ncap;
 	}
-	if (rec->nfindings < OWL_FINDINGS_MAX) {
+	if (rec->nfindings < rec->findings_cap) {
 		f = &rec->findings[rec->nfindings++];
 	} else {
 		uint32_t lo = 0;
@@ -60,7 +69,7 @@ void judge_free_findings(struct owl_record *recs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(recs[i].findings);
 		recs[i].findings = NULL;
-		recs[i].nfindings = 0;
+		recs[i].nfindings = recs[i].findings_cap = 0;
 	}
 }
 
@@ -110,6 +119,7 @@ size_t judge_filter_view(struct owl_record *recs, size_t n, bool all)
 		} else {
 			free(recs[i].findings); /* the record leaves the report */
 			recs[i].findings = NULL;
+			recs[i].nfindings = recs[i].findings_cap = 0;
 		}
 	}
 	return k;

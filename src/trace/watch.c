@@ -669,6 +669,7 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	memset(&rec, 0, sizeof(rec));
 	rec.conn = c;
 	rec.findings = fbuf; /* judge_add() fills it, nothing to free */
+	rec.findings_cap = OWL_FINDINGS_MAX;
 	rec.nfindings = OWL_MIN(base->nfindings, (uint32_t)OWL_FINDINGS_MAX);
 	if (base->findings && rec.nfindings)
 		memcpy(fbuf, base->findings, sizeof(fbuf[0]) * rec.nfindings);
