@@ -196,6 +196,12 @@ void cgroup_parse_path(const char *path, struct owl_cgroup_info *ci)
 			in_container = true;
 			goto next;
 		}
+		/* libpod-<id> without .scope (podman's cgroupfs manager: /libpod_parent/libpod-<id>) */
+		if (has_prefix(c, n, "libpod-") && n == 7 + 64 && is_hex(c + 7, 64)) {
+			set_container(ci, c + 7, 64, in_kube ? OWL_CT_KUBERNETES : OWL_CT_PODMAN);
+			in_container = true;
+			goto next;
+		}
 		/* lxc */
 		if (has_prefix(c, n, "lxc.payload.") && n > 12) {
 			set_container(ci, c + 12, n - 12, OWL_CT_LXC);

@@ -18,7 +18,8 @@ int cgroup_pick_path(const char *buf, size_t len, char *ret, size_t retsz);
  *  docker:     /docker/<64hex>, /system.slice/docker-<64hex>.scope
  *  containerd: /default/<id>, .../cri-containerd-<64hex>.scope
  *  cri-o:      .../crio-<64hex>.scope, /kubepods/.../crio-<64hex>
- *  podman:     /machine.slice/libpod-<64hex>.scope, .../libpod-<64hex>.scope/container
+ *  podman:     /machine.slice/libpod-<64hex>.scope, .../libpod-<64hex>.scope/container,
+ *              /libpod_parent/libpod-<64hex> (cgroupfs manager)
  *  kubernetes: /kubepods/burstable/pod<uid>/<64hex>,
  *              /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/...
  *  lxc:        /lxc/<name>, /lxc.payload.<name>

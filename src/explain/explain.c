@@ -208,6 +208,10 @@ static void write_proc_fields(const struct explain_ctx *x, struct explain_out *o
 	if (p->cg.container_id[0])
 		exo_fmt(o, "container", "container", "%s %s",
 			p->cg.runtime ? cgroup_runtime_name(p->cg.runtime) : "container", p->cg.container_id);
+	if (p->verify && p->verify->container.name[0])
+		exo_str(o, "container_name", "container name", p->verify->container.name);
+	if (verify_container_image(p)[0])
+		exo_str(o, "container_image", "container image", verify_container_image(p));
 	if (p->cg.unit[0])
 		exo_str(o, "unit", "systemd unit", p->cg.unit);
 	if (p->cg.slice[0])

@@ -133,6 +133,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 			jsonw_str(w, "id", p->cg.container_id);
 			if (p->cg.runtime)
 				jsonw_str(w, "runtime", cgroup_runtime_name(p->cg.runtime));
+			verify_json_container(w, p);
 			jsonw_obj_close(w);
 		}
 		if (p->cg.pod_uid[0]) {
@@ -141,7 +142,9 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 			jsonw_obj_open(w, "resource");
 			jsonw_str(w, "type", "pod");
 			jsonw_str(w, "id", p->cg.pod_uid);
+			verify_json_pod(w, p);
 			jsonw_obj_close(w);
+			verify_json_orchestrator(w, p);
 			jsonw_obj_close(w);
 		}
 	} else if (c->has_uid) {

@@ -10,6 +10,7 @@
 #include "judge/judge.h"
 #include "render/escape.h"
 #include "render/report.h"
+#include "verify/verify.h"
 
 enum { C_SEV, C_PROTO, C_STATE, C_LOCAL, C_ARROW, C_REMOTE, C_WHERE, C_PROC, C_USER, C_UNIT, C_NETNS, C__N };
 
@@ -107,8 +108,12 @@ static void fill_row(struct row *r, const struct scan_result *s, const struct ow
 		if (p->cg.container_id[0]) {
 			char id[16];
 			owl_escape_to(id, 13, p->cg.container_id, strlen(p->cg.container_id), OWL_ESC_TEXT);
-			snprintf(r->cell[C_UNIT], CELL_MAX, "%s:%s",
-				 p->cg.runtime ? cgroup_runtime_name(p->cg.runtime) : "container", id);
+			char img[CELL_MAX / 2] = "";
+			const char *ci = verify_container_image(p);
+			owl_escape_to(img, sizeof(img), ci, strlen(ci), OWL_ESC_TEXT);
+			snprintf(r->cell[C_UNIT], CELL_MAX, "%s:%s%s%s",
+				 p->cg.runtime ? cgroup_runtime_name(p->cg.runtime) : "container", id, img[0] ? " " : "",
+				 img);
 		} else if (p->cg.unit[0]) {
 			owl_escape_to(r->cell[C_UNIT], CELL_MAX, p->cg.unit, strlen(p->cg.unit), OWL_ESC_TEXT);
 		}

@@ -42,6 +42,11 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 	const char *ur = o && o->unit_root && *o->unit_root ? o->unit_root : "/";
 	c->unit_root_is_host = strcmp(ur, "/") == 0;
 	c->unit_root_fd = open(ur, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *rr = o && o->runtime_root ? o->runtime_root : getenv("OWL_RUNTIME_ROOT");
+	if (cimage_ctx_new(rr, &c->cimages) < 0) {
+		verify_ctx_free(c);
+		return -ENOMEM;
+	}
 	const char *cp = o && o->cache_path ? o->cache_path : VERIFY_CACHE_DEFAULT;
 	int rc = digest_cache_new(cp, &c->cache);
 	if (rc < 0) {
@@ -58,6 +63,7 @@ void verify_ctx_free(struct verify_ctx *c)
 		return;
 	(void)digest_cache_save(c->cache);
 	digest_cache_free(c->cache);
+	cimage_ctx_free(c->cimages);
 	dpkg_db_free(c->host_db);
 	for (size_t i = 0; i < c->nroots; i++) {
 		dpkg_db_free(c->roots[i].db);
@@ -644,6 +650,8 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 		check_stdio(c, pdir, p->pid, vi);
 	verify_check_name(c, p, root_fd, is_host, have_est ? &est : NULL, path, vi);
 	verify_unit_info(c, p, &vi->unit);
+	if (p->cg.container_id[0])
+		(void)cimage_lookup(c->cimages, p->cg.runtime, p->cg.container_id, &vi->container);
 
 	if (root_fd >= 0)
 		close(root_fd);

@@ -36,6 +36,7 @@
 
 #include "core/hashmap.h"
 #include "core/model.h"
+#include "verify/cimage.h"
 
 struct jsonw;
 struct scan_opts;
@@ -123,6 +124,7 @@ struct verify_info {
 	char name_mismatch[OWL_REASON_MAX]; /* the name rule's reason when VERIFY_F_NAME_MISMATCH */
 	char exe_path[OWL_PATH_MAX];     /* the executable as the process sees it: without " (deleted)"
 					  * and, in a chroot/container, relative to its root */
+	struct cimage_info container;    /* image and name from the container runtime (found = it knew) */
 };
 
 /* Settings of a verify context.  NULL/0 fields take the defaults shown. */
@@ -132,6 +134,8 @@ struct verify_opts {
 				  * (the scan stage takes it from $OWL_DIGEST_CACHE) */
 	const char *unit_root;   /* root under which unit files are looked up: "/" ($OWL_UNIT_ROOT) */
 	int threads;             /* threads of the scan stage; 0 = CPUs (max 4) */
+	const char *runtime_root;/* prefix of the container runtimes' state (src/verify/cimage.h):
+				  * NULL = $OWL_RUNTIME_ROOT, else "/" */
 };
 
 struct verify_ctx;
@@ -195,6 +199,14 @@ int verify_identity(const struct owl_proc *p, struct verify_identity *ret);
 void verify_json_process(struct jsonw *w, const struct owl_proc *p);
 void verify_json_package(struct jsonw *w, const struct owl_proc *p);
 void verify_json_owl(struct jsonw *w, const struct owl_proc *p);
+/* Inside the open "container" object: name, image {name, tag, hash.all};
+ * inside "orchestrator": namespace; inside its "resource": name (the pod).
+ * Nothing when the runtime did not say. */
+void verify_json_container(struct jsonw *w, const struct owl_proc *p);
+void verify_json_orchestrator(struct jsonw *w, const struct owl_proc *p);
+void verify_json_pod(struct jsonw *w, const struct owl_proc *p);
+/* "nginx:1.25" / "" — the container image for a person, escaped later. */
+const char *verify_container_image(const struct owl_proc *p);
 
 const char *verify_state_name(int s); /* "ok", "modified", "unknown" */
 const char *verify_disk_name(int d);  /* "present", "deleted", "memfd", "unknown" */

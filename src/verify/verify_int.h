@@ -46,6 +46,7 @@ struct verify_ctx {
 	bool units_listed;
 	char **units;            /* names of packaged unit files */
 	size_t nunits;
+	struct cimage_ctx *cimages; /* container images, cached per container id */
 	/* owned by the scan stage */
 	struct owl_u64map sockmap;
 	bool have_sockmap;

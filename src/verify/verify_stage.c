@@ -374,6 +374,8 @@ void verify_json_package(struct jsonw *w, const struct owl_proc *p)
 	jsonw_obj_close(w);
 }
 
+static void json_owl_container(struct jsonw *w, const struct verify_info *vi);
+
 static const char *owner_name(int o)
 {
 	return o == VERIFY_OWNER_PACKAGE ? "package" : o == VERIFY_OWNER_NONE ? "none" : "unknown";
@@ -435,5 +437,76 @@ void verify_json_owl(struct jsonw *w, const struct owl_proc *p)
 			jsonw_str(w, "imitates", u->imitates);
 		jsonw_obj_close(w);
 	}
+	jsonw_obj_close(w);
+	json_owl_container(w, vi);
+}
+
+/* ---- the container's image (src/verify/cimage.c) */
+
+static const struct cimage_info *cinfo(const struct owl_proc *p)
+{
+	const struct verify_info *vi = p ? p->verify : NULL;
+	return vi && vi->container.found ? &vi->container : NULL;
+}
+
+const char *verify_container_image(const struct owl_proc *p)
+{
+	const struct cimage_info *ci = cinfo(p);
+	return ci ? ci->image : "";
+}
+
+void verify_json_container(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct cimage_info *ci = cinfo(p);
+	if (!ci)
+		return;
+	if (ci->name[0])
+		jsonw_str(w, "name", ci->name);
+	if (!ci->image_name[0] && !ci->image_digest[0])
+		return;
+	jsonw_obj_open(w, "image");
+	if (ci->image_name[0])
+		jsonw_str(w, "name", ci->image_name);
+	if (ci->image_tag[0]) {
+		jsonw_arr_open(w, "tag");
+		jsonw_str(w, NULL, ci->image_tag);
+		jsonw_arr_close(w);
+	}
+	if (ci->image_digest[0]) {
+		jsonw_obj_open(w, "hash");
+		jsonw_arr_open(w, "all");
+		jsonw_str(w, NULL, ci->image_digest);
+		jsonw_arr_close(w);
+		jsonw_obj_close(w);
+	}
+	jsonw_obj_close(w);
+}
+
+void verify_json_orchestrator(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct cimage_info *ci = cinfo(p);
+	if (ci && ci->pod_namespace[0])
+		jsonw_str(w, "namespace", ci->pod_namespace);
+}
+
+void verify_json_pod(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct cimage_info *ci = cinfo(p);
+	if (ci && ci->pod_name[0])
+		jsonw_str(w, "name", ci->pod_name);
+}
+
+/* owl.container: what ECS has no field for */
+static void json_owl_container(struct jsonw *w, const struct verify_info *vi)
+{
+	const struct cimage_info *ci = &vi->container;
+	if (!ci->found)
+		return;
+	jsonw_obj_open(w, "container");
+	jsonw_str(w, "source", ci->source);
+	if (ci->image[0])
+		jsonw_str(w, "image_reference", ci->image);
+	if (ci->image_id[0])
+		jsonw_str(w, "image_id", ci->image_id);
 	jsonw_obj_close(w);
 }

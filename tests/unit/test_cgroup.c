@@ -32,6 +32,7 @@ static const struct cg_case cases[] = {
 	{"/default/" ID64, "", ID64, OWL_CT_CONTAINERD, "", 0},
 	{"/machine.slice/libpod-" ID64 ".scope", "", ID64, OWL_CT_PODMAN, "", 0},
 	{"/machine.slice/libpod-" ID64 ".scope/container", "", ID64, OWL_CT_PODMAN, "", 0},
+	{"/libpod_parent/libpod-" ID64, "", ID64, OWL_CT_PODMAN, "", 0},
 	{"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope", "user@1000.service", ID64,
 	 OWL_CT_PODMAN, "", 1},
 	{"/system.slice/crio-" ID64 ".scope", "", ID64, OWL_CT_CRIO, "", 0},
