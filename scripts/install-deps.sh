@@ -13,7 +13,7 @@ pkgs="build-essential meson ninja-build pkg-config clang llvm libmnl-dev libbpf-
 # tests, fuzzing and benchmarks
 pkgs="$pkgs libcmocka-dev bats libclang-rt-14-dev iproute2 nftables procps psmisc util-linux lsof netcat-openbsd
  socat curl python3 openssh-client sqlite3 jq time bpftrace
- tor-geoipdb libmaxmind-db-writer-perl"
+ tor-geoipdb libmaxmind-db-writer-perl podman runc busybox-static"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
