@@ -178,12 +178,11 @@ struct owl_record {
 	uint32_t *pids;                    /* all pids holding the socket, sorted */
 	uint32_t npids;
 	struct owl_proc *proc;             /* the owner named in `process`, or NULL */
-	/* findings, grown by judge_add() as they come (most records have none
-	 * or one), at most OWL_FINDINGS_MAX; freed by judge_free_findings().  A
-	 * caller that supplies its own array sets findings_cap to its size. */
-	struct owl_finding *findings;
+	/* findings: an interned, shared, immutable set (judge/fset.c) that
+	 * only judge_add() and friends change; at most OWL_FINDINGS_MAX;
+	 * dropped by judge_free_findings(). */
+	const struct owl_finding *findings;
 	uint32_t nfindings;
-	uint32_t findings_cap;             /* slots allocated behind findings */
 	uint8_t severity;                  /* verdict: max of the findings */
 	struct endpoint_info *endpoint;    /* src/endpoint/ (issue 4), NULL = not run */
 	struct baseline_match *baseline;   /* src/store/ (issue 6), NULL = not run */

@@ -40,7 +40,7 @@ static void lower_destination_findings(struct owl_record *rec)
 		for (size_t k = 0; k < OWL_ARRAY_SIZE(destination_ids); k++)
 			if (strcmp(rec->findings[i].id, destination_ids[k]) == 0 &&
 			    rec->findings[i].severity > OWL_SEV_INFO)
-				rec->findings[i].severity = OWL_SEV_INFO;
+				judge_set_severity(rec, i, OWL_SEV_INFO);
 	judge_verdict(rec);
 }
 

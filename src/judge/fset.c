@@ -1,0 +1,154 @@
+/* Interned, immutable finding sets.
+ *
+ * A scan of 100,000 sockets held by a handful of programs carries the same
+ * few findings on every socket of a program ("no installed package owns
+ * /opt/x", "250 connections to 10.0.0.5:443").  Each distinct set is kept
+ * once, reference-counted, and records point at it; changing a record's
+ * findings (judge_add, judge_set_severity) builds the new set and swaps the
+ * pointer.  One mutex guards the table: the stages add findings from
+ * several threads.
+ */
+#include "judge/fset.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fset {
+	struct fset *next;
+	uint64_t hash;
+	uint32_t refs;
+	uint32_t n;
+	struct owl_finding f[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fset **buckets;
+static size_t nbuckets, count;
+
+static struct fset *of(const struct owl_finding *f)
+{
+	return (struct fset *)(void *)((char *)(uintptr_t)f - offsetof(struct fset, f));
+}
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t hash_set(const struct owl_finding *f, uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+	for (uint32_t i = 0; i < n; i++) {
+		h = mix(h, f[i].id, strlen(f[i].id) + 1);
+		h = mix(h, &f[i].severity, 1);
+		h = mix(h, f[i].reason, strnlen(f[i].reason, sizeof(f[i].reason)));
+	}
+	return h;
+}
+
+static bool same(const struct owl_finding *a, const struct owl_finding *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i].severity != b[i].severity || strcmp(a[i].id, b[i].id) != 0 ||
+		    strncmp(a[i].reason, b[i].reason, sizeof(a[i].reason)) != 0)
+			return false;
+	return true;
+}
+
+static int grow(void)
+{
+	size_t nb = nbuckets ? nbuckets * 2 : 256;
+	struct fset **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < nbuckets; i++) {
+		for (struct fset *e = buckets[i], *nx; e; e = nx) {
+			nx = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(buckets);
+	buckets = b;
+	nbuckets = nb;
+	return 0;
+}
+
+const struct owl_finding *fset_intern(const struct owl_finding *f, uint32_t n)
+{
+	if (n == 0)
+		return NULL;
+	uint64_t h = hash_set(f, n);
+	const struct owl_finding *ret = NULL;
+	pthread_mutex_lock(&lock);
+	if (count >= nbuckets && grow() < 0 && !nbuckets)
+		goto out;
+	for (struct fset *e = buckets[h & (nbuckets - 1)]; e; e = e->next) {
+		if (e->hash == h && e->n == n && same(e->f, f, n)) {
+			e->refs++;
+			ret = e->f;
+			goto out;
+		}
+	}
+	struct fset *e = malloc(sizeof(*e) + n * sizeof(*f));
+	if (!e)
+		goto out;
+	e->hash = h;
+	e->refs = 1;
+	e->n = n;
+	memcpy(e->f, f, n * sizeof(*f));
+	e->next = buckets[h & (nbuckets - 1)];
+	buckets[h & (nbuckets - 1)] = e;
+	count++;
+	ret = e->f;
+out:
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+void fset_ref(const struct owl_finding *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&lock);
+	of(f)->refs++;
+	pthread_mutex_unlock(&lock);
+}
+
+void fset_unref(const struct owl_finding *f)
+{
+	if (!f)
+		return;
+	struct fset *e = of(f);
+	pthread_mutex_lock(&lock);
+	if (--e->refs == 0) {
+		struct fset **pp = &buckets[e->hash & (nbuckets - 1)];
+		while (*pp && *pp != e)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = e->next;
+		count--;
+		free(e);
+		if (count == 0) {
+			/* nothing held: give the table back (long-running watch,
+			 * leak checkers) */
+			free(buckets);
+			buckets = NULL;
+			nbuckets = 0;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+size_t fset_count(void)
+{
+	pthread_mutex_lock(&lock);
+	size_t n = count;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
