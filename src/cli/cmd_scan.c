@@ -248,14 +248,18 @@ static int scan_main(int argc, char **argv)
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if (json) {
-		struct owl_buf line;
-		owl_buf_init(&line);
+		struct owl_buf out;
+		struct report_cache *cache = report_cache_new(); /* NULL: written uncached */
+		owl_buf_init(&out);
 		for (size_t i = 0; i < r.nrecs; i++) {
-			owl_buf_reset(&line);
-			report_json_line(&line, &r, &r.recs[i]);
-			fwrite(line.data, 1, line.len, stdout);
+			report_json_line_cached(&out, &r, &r.recs[i], cache);
+			if (out.len >= (1u << 18) || i + 1 == r.nrecs) {
+				fwrite(out.data, 1, out.len, stdout);
+				owl_buf_reset(&out);
+			}
 		}
-		owl_buf_free(&line);
+		owl_buf_free(&out);
+		report_cache_free(cache);
 	} else {
 		struct table_opts to = {.width = cli_term_width(), .color = cli_use_color()};
 		report_table(stdout, &r, &to);
