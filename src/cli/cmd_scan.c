@@ -10,6 +10,7 @@
 #include "core/names.h"
 #include "judge/judge.h"
 #include "pipeline/scan.h"
+#include "pipeline/stages.h"
 #include "render/escape.h"
 #include "render/report.h"
 #include "store/stage.h"
@@ -118,11 +119,13 @@ static void print_verbose(const struct scan_result *r)
 		}
 		fputc('\n', stderr);
 	}
-	fprintf(stderr, "owl: %zu sockets in %zu namespaces, %u processes walked, %zu own sockets, %zu shown\n",
-		r->ntotal, r->col.nns, r->pids_seen, r->nprocs, r->nrecs);
-	fprintf(stderr, "owl: time: collect %.1f ms, attribute %.1f ms, stages %.1f ms, judge %.1f ms\n",
-		(double)r->t_collect / 1e6, (double)r->t_attribute / 1e6, (double)r->t_stages / 1e6,
-		(double)r->t_judge / 1e6);
+	fprintf(stderr, "owl: %zu sockets in %zu network namespace%s, %u processes walked, %zu own sockets, %zu shown\n",
+		r->ntotal, r->col.nns, r->col.nns == 1 ? "" : "s", r->pids_seen, r->nprocs, r->nrecs);
+	fprintf(stderr, "owl: time: collect %.1f ms, attribute %.1f ms, stages %.1f ms (",
+		(double)r->t_collect / 1e6, (double)r->t_attribute / 1e6, (double)r->t_stages / 1e6);
+	for (size_t i = 0; scan_stages[i].name && i < OWL_ARRAY_SIZE(r->t_stage); i++)
+		fprintf(stderr, "%s%s %.1f", i ? ", " : "", scan_stages[i].name, (double)r->t_stage[i] / 1e6);
+	fprintf(stderr, "), judge %.1f ms\n", (double)r->t_judge / 1e6);
 }
 
 static void warn_missing(const struct scan_result *r)

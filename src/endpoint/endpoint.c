@@ -165,11 +165,9 @@ static int collect_addrs(struct endpoint_ctx *x, struct scan_result *r, uint32_t
 	int rc = slots_init(&s, r->nrecs + 1);
 	if (rc < 0)
 		return rc;
-	x->addrs = calloc(r->nrecs ? r->nrecs : 1, sizeof(*x->addrs));
-	if (!x->addrs) {
-		free(s.idx);
-		return -ENOMEM;
-	}
+	/* grown as distinct addresses come: 100,000 sockets to one address
+	 * need one entry, not 100,000 */
+	size_t cap = 0;
 	for (size_t i = 0; i < r->nrecs; i++) {
 		const struct owl_conn *c = &r->recs[i].conn;
 		rec_addr[i] = UINT32_MAX;
@@ -180,6 +178,17 @@ static int collect_addrs(struct endpoint_ctx *x, struct scan_result *r, uint32_t
 		for (;; h = (h + 1) & s.mask) {
 			uint32_t k = s.idx[h];
 			if (k == UINT32_MAX) {
+				if (x->naddrs == cap) {
+					size_t nc = cap ? cap * 2 : 64;
+					struct endpoint_addr *na = realloc(x->addrs, nc * sizeof(*na));
+					if (!na) {
+						free(s.idx);
+						return -ENOMEM;
+					}
+					memset(na + cap, 0, (nc - cap) * sizeof(*na));
+					x->addrs = na;
+					cap = nc;
+				}
 				k = (uint32_t)x->naddrs++;
 				s.idx[h] = k;
 				x->addrs[k].addr = c->raddr;

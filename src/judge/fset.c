@@ -20,6 +20,7 @@ struct fset {
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t n;
+	uint64_t fh[OWL_FINDINGS_MAX];  /* each finding's hash */
 	struct owl_finding f[];
 };
 
@@ -29,25 +30,41 @@ static size_t nbuckets, count;
 
 static struct fset *of(const struct owl_finding *f)
 {
-	return (struct fset *)(void *)((char *)(uintptr_t)f - offsetof(struct fset, f));
+	/* integer arithmetic: the compiler must not read it as indexing f[-1] */
+	uintptr_t a = (uintptr_t)f - offsetof(struct fset, f);
+	return (struct fset *)a;
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
+/* A quick hash of a string, 8 bytes at a time. */
+static uint64_t hash_str(uint64_t h, const char *p, size_t n)
 {
-	const unsigned char *s = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static uint64_t hash_set(const struct owl_finding *f, uint32_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ n;
-	for (uint32_t i = 0; i < n; i++) {
-		h = mix(h, f[i].id, strlen(f[i].id) + 1);
-		h = mix(h, &f[i].severity, 1);
-		h = mix(h, f[i].reason, strnlen(f[i].reason, sizeof(f[i].reason)));
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		h = (h ^ v) * k;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
 	}
+	uint64_t v = 0;
+	memcpy(&v, p, n);
+	h = (h ^ v ^ ((uint64_t)n << 56)) * k;
+	return h ^ (h >> 32);
+}
+
+static uint64_t hash_one(const struct owl_finding *f)
+{
+	uint64_t h = hash_str(0xcbf29ce484222325ULL ^ f->severity, f->id, strlen(f->id));
+	return hash_str(h, f->reason, strnlen(f->reason, sizeof(f->reason)));
+}
+
+/* The set's hash from its findings' hashes (order matters). */
+static uint64_t hash_set(const uint64_t *fh, uint32_t n)
+{
+	uint64_t h = n;
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ fh[i]) * 0x100000001b3ULL + (h >> 31);
 	return h;
 }
 
@@ -79,11 +96,23 @@ static int grow(void)
 	return 0;
 }
 
-const struct owl_finding *fset_intern(const struct owl_finding *f, uint32_t n)
+const struct owl_finding *fset_intern_from(const struct owl_finding *old, uint32_t same_upto,
+					   const struct owl_finding *f, uint32_t n)
 {
 	if (n == 0)
 		return NULL;
-	uint64_t h = hash_set(f, n);
+	if (n > OWL_FINDINGS_MAX)
+		n = OWL_FINDINGS_MAX;
+	uint64_t fh[OWL_FINDINGS_MAX];
+	/* findings [0, same_upto) are old's own: their hashes are known */
+	uint32_t known = old ? (same_upto < n ? same_upto : n) : 0;
+	if (known > of(old)->n)
+		known = of(old)->n;
+	if (known)
+		memcpy(fh, of(old)->fh, known * sizeof(fh[0]));
+	for (uint32_t i = known; i < n; i++)
+		fh[i] = hash_one(&f[i]);
+	uint64_t h = hash_set(fh, n);
 	const struct owl_finding *ret = NULL;
 	pthread_mutex_lock(&lock);
 	if (count >= nbuckets && grow() < 0 && !nbuckets)
@@ -101,6 +130,7 @@ const struct owl_finding *fset_intern(const struct owl_finding *f, uint32_t n)
 	e->hash = h;
 	e->refs = 1;
 	e->n = n;
+	memcpy(e->fh, fh, n * sizeof(fh[0]));
 	memcpy(e->f, f, n * sizeof(*f));
 	e->next = buckets[h & (nbuckets - 1)];
 	buckets[h & (nbuckets - 1)] = e;
@@ -143,6 +173,11 @@ void fset_unref(const struct owl_finding *f)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+const struct owl_finding *fset_intern(const struct owl_finding *f, uint32_t n)
+{
+	return fset_intern_from(NULL, 0, f, n);
 }
 
 size_t fset_count(void)

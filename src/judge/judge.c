@@ -28,10 +28,11 @@ int judge_severity_parse(const char *s)
 	return -EINVAL;
 }
 
-/* Swap rec's set for the interned copy of f[0..n). */
-static void set_findings(struct owl_record *rec, const struct owl_finding *f, uint32_t n)
+/* Swap rec's set for the interned copy of f[0..n), whose first same_upto
+ * findings are rec's unchanged. */
+static void set_findings(struct owl_record *rec, const struct owl_finding *f, uint32_t n, uint32_t same_upto)
 {
-	const struct owl_finding *nf = fset_intern(f, n);
+	const struct owl_finding *nf = fset_intern_from(rec->findings, same_upto, f, n);
 	if (n && !nf)
 		return; /* out of memory: the record keeps what it had */
 	fset_unref(rec->findings);
@@ -62,9 +63,12 @@ void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, co
 	f->severity = (uint8_t)sev;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	if (strcmp(fmt, "%s") == 0) /* a reason worked out once per process: no printf machinery */
+		owl_strlcpy(f->reason, va_arg(ap, const char *), sizeof(f->reason));
+	else
+		vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
 	va_end(ap);
-	set_findings(rec, tmp, at == n ? n + 1 : n);
+	set_findings(rec, tmp, at == n ? n + 1 : n, at);
 }
 
 void judge_set_severity(struct owl_record *rec, uint32_t i, enum owl_severity sev)
@@ -75,7 +79,7 @@ void judge_set_severity(struct owl_record *rec, uint32_t i, enum owl_severity se
 	uint32_t n = OWL_MIN(rec->nfindings, (uint32_t)OWL_FINDINGS_MAX);
 	memcpy(tmp, rec->findings, n * sizeof(tmp[0]));
 	tmp[i].severity = (uint8_t)sev;
-	set_findings(rec, tmp, n);
+	set_findings(rec, tmp, n, i);
 }
 
 void judge_share_findings(struct owl_record *dst, const struct owl_record *src)
@@ -84,6 +88,23 @@ void judge_share_findings(struct owl_record *dst, const struct owl_record *src)
 	fset_unref(dst->findings);
 	dst->findings = src->findings;
 	dst->nfindings = src->nfindings;
+}
+
+void judge_add_all(struct owl_record *dst, const struct owl_record *src)
+{
+	if (!src->nfindings)
+		return;
+	if (!dst->nfindings) {
+		judge_share_findings(dst, src);
+		for (uint32_t i = 0; i < src->nfindings; i++)
+			if (src->findings[i].severity > dst->severity)
+				dst->severity = src->findings[i].severity;
+		return;
+	}
+	for (uint32_t i = 0; i < src->nfindings; i++) {
+		const struct owl_finding *f = &src->findings[i];
+		judge_add(dst, f->id, (enum owl_severity)f->severity, "%s", f->reason);
+	}
 }
 
 void judge_free_findings(struct owl_record *recs, size_t n)

@@ -21,6 +21,10 @@ void judge_free_findings(struct owl_record *recs, size_t n);
 /* Change the severity of rec's i-th finding. */
 void judge_set_severity(struct owl_record *rec, uint32_t i, enum owl_severity sev);
 
+/* Add every finding of src to dst (shares src's set when dst has none):
+ * findings worked out once per process, given to each of its sockets. */
+void judge_add_all(struct owl_record *dst, const struct owl_record *src);
+
 /* dst carries the same findings as src (dst's own are dropped). */
 void judge_share_findings(struct owl_record *dst, const struct owl_record *src);
 
