@@ -185,6 +185,9 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 			rec->proc = scan_find_proc(r, (pid_t)rec->pids[0]);
 	}
 	r->nrecs = nconn;
+	/* the owner map is done with: give its memory back before the stages */
+	fdmap_free(&m);
+	memset(&m, 0, sizeof(m));
 
 	uint64_t t2 = owl_mono_ns();
 	r->t_attribute = t2 - t1;
