@@ -6,12 +6,19 @@
 
 uint32_t vstrmap_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	uint64_t w;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 32);
 }
 
 void vstrmap_init(struct vstrmap *m)
@@ -32,14 +39,14 @@ void vstrmap_free(struct vstrmap *m)
 static int grow_slots(struct vstrmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 1024;
-	uint32_t *s = calloc(ncap, sizeof(*s));
+	uint64_t *s = calloc(ncap, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n; i++) {
 		size_t j = m->ents[i].hash & (ncap - 1);
 		while (s[j])
 			j = (j + 1) & (ncap - 1);
-		s[j] = (uint32_t)i + 1;
+		s[j] = (uint64_t)m->ents[i].hash << 32 | ((uint32_t)i + 1);
 	}
 	free(m->slots);
 	m->slots = s;
@@ -58,10 +65,12 @@ bool vstrmap_get(const struct vstrmap *m, const char *key, size_t len, uint32_t 
 		return false;
 	uint32_t h = vstrmap_hash(key, len);
 	for (size_t j = h & (m->cap - 1);; j = (j + 1) & (m->cap - 1)) {
-		uint32_t s = m->slots[j];
+		uint64_t s = m->slots[j];
 		if (!s)
 			return false;
-		const struct vstrmap_ent *e = &m->ents[s - 1];
+		if ((uint32_t)(s >> 32) != h)
+			continue;
+		const struct vstrmap_ent *e = &m->ents[(uint32_t)s - 1];
 		if (key_eq(m, e, key, len, h)) {
 			*ret_val = e->val;
 			return true;
@@ -76,10 +85,13 @@ int vstrmap_put(struct vstrmap *m, const char *key, size_t len, uint32_t val, ui
 	uint32_t h = vstrmap_hash(key, len);
 	size_t j;
 	for (j = h & (m->cap - 1); m->slots[j]; j = (j + 1) & (m->cap - 1)) {
-		uint32_t s = m->slots[j];
-		if (key_eq(m, &m->ents[s - 1], key, len, h)) {
+		uint64_t s = m->slots[j];
+		if ((uint32_t)(s >> 32) != h)
+			continue;
+		uint32_t i = (uint32_t)s - 1;
+		if (key_eq(m, &m->ents[i], key, len, h)) {
 			if (ret_ent)
-				*ret_ent = s - 1;
+				*ret_ent = i;
 			if (ret_new)
 				*ret_new = false;
 			return 0;
@@ -109,7 +121,7 @@ int vstrmap_put(struct vstrmap *m, const char *key, size_t len, uint32_t val, ui
 	m->arena[m->alen + len] = '\0';
 	m->ents[m->n] = (struct vstrmap_ent){.off = (uint32_t)m->alen, .len = (uint32_t)len, .val = val, .hash = h};
 	m->alen += len + 1;
-	m->slots[j] = (uint32_t)m->n + 1;
+	m->slots[j] = (uint64_t)h << 32 | ((uint32_t)m->n + 1);
 	if (ret_ent)
 		*ret_ent = (uint32_t)m->n;
 	if (ret_new)

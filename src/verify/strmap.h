@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 struct vstrmap {
-	uint32_t *slots;        /* entry index + 1, 0 = empty; cap is a power of two */
+	uint64_t *slots;        /* hash << 32 | (entry index + 1), 0 = empty; cap is a power of two.
+				 * The hash beside the index: a probe that passes a different key
+				 * does not touch the entry (a cache miss per probe otherwise). */
 	size_t cap;
 	struct vstrmap_ent { uint32_t off, len, val; uint32_t hash; } *ents;
 	size_t n, ecap;
@@ -26,7 +28,7 @@ int vstrmap_put(struct vstrmap *m, const char *key, size_t len, uint32_t val, ui
 bool vstrmap_get(const struct vstrmap *m, const char *key, size_t len, uint32_t *ret_val);
 /* The key of entry i (not NUL-terminated) and its length. */
 const char *vstrmap_key(const struct vstrmap *m, uint32_t i, size_t *ret_len);
-/* FNV-1a, 32 bits. */
+/* 32-bit hash of a byte string, 8 bytes at a time (paths are long). */
 uint32_t vstrmap_hash(const char *s, size_t n);
 
 #endif

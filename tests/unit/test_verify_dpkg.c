@@ -197,6 +197,12 @@ static void test_canon(void **state)
 		{"//usr///bin/./nc", true, "/usr/bin/nc"},
 		{"/", true, "/"},
 		{"/usr/bin/", true, "/usr/bin"},
+		{"/.", true, "/"},
+		{"/usr/.", false, "/usr"},
+		{"/usr/./bin", false, "/usr/bin"},
+		{"/usr/.hidden", false, "/usr/.hidden"},
+		{"/usr/..", false, "/usr/.."},
+		{"/a/b.", false, "/a/b."},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[256];
