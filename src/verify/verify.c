@@ -523,10 +523,19 @@ bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct di
 	return hit;
 }
 
-void verify_prepare_host_db(struct verify_ctx *c)
+void verify_prepare_host_db(struct verify_ctx *c, char *const *paths, size_t npaths)
 {
 	pthread_mutex_lock(&c->mu);
-	(void)verify_host_db(c);
+	struct dpkg_db *db = verify_host_db(c);
+	/* a path in no md5sums makes the first lookup read every .list file:
+	 * do it here, beside the hashing, not later under the lock */
+	for (size_t i = 0; db && i < npaths; i++) {
+		uint32_t pk;
+		bool has;
+		uint8_t md5[16];
+		if (dpkg_db_lookup(db, paths[i], &pk, &has, md5, NULL, NULL) == -ENOENT)
+			break;
+	}
 	pthread_mutex_unlock(&c->mu);
 }
 

@@ -59,8 +59,10 @@ int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char 
 		    const uint8_t *md5, struct digest_owner *ret, const char **note);
 /* Is the owner of the host file `path` with identity k in the cache? */
 bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct digest_key *k);
-/* Index the host's package database now (so it can overlap hashing). */
-void verify_prepare_host_db(struct verify_ctx *c);
+/* Index the host's package database now (so it can overlap hashing), and
+ * look the host paths up (so a path that needs the .list files has them
+ * read now too). */
+void verify_prepare_host_db(struct verify_ctx *c, char *const *paths, size_t npaths);
 /* verify_path_owner() with the file's identity, so the answer is cached. */
 int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret);
 void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret);

@@ -156,10 +156,26 @@ static int vthreads(const struct verify_ctx *c, size_t n)
 	return threads;
 }
 
+#define PREPARE_PATHS_MAX 256
+
+struct dbjob {
+	struct verify_ctx *c;
+	char *paths[PREPARE_PATHS_MAX]; /* executables whose owner is not cached */
+	size_t n;
+};
+
 static void *dbworker(void *arg)
 {
-	verify_prepare_host_db(arg);
+	struct dbjob *dj = arg;
+	verify_prepare_host_db(dj->c, dj->paths, dj->n);
 	return NULL;
+}
+
+/* biggest first: the last file hashed is a small one, the threads end together */
+static int cmp_job_size(const void *a, const void *b)
+{
+	const struct hjob *x = a, *y = b;
+	return x->k.size < y->k.size ? 1 : x->k.size > y->k.size ? -1 : 0;
 }
 
 static void prehash(struct verify_ctx *c, struct scan_result *r)
@@ -169,6 +185,7 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		return;
 	size_t n = 0;
 	bool need_db = false;
+	struct dbjob dj = {.c = c};
 	struct owl_u64map seen;
 	if (owl_u64map_init(&seen, r->nprocs + 16) < 0) {
 		free(jobs);
@@ -192,13 +209,18 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		}
 		digest_key_from_stat(&st, &k);
-		if (!need_db) {
+		if (!need_db || dj.n < PREPARE_PATHS_MAX) {
 			char epath[OWL_PATH_MAX];
 			owl_strlcpy(epath, p->exe, sizeof(epath));
 			size_t pl = strlen(epath);
 			if (pl > 10 && strcmp(epath + pl - 10, " (deleted)") == 0)
 				epath[pl - 10] = '\0';
-			need_db = !verify_owner_cached(c, epath, &k);
+			if (!verify_owner_cached(c, epath, &k)) {
+				need_db = true;
+				/* a container's path means nothing in the host's database */
+				if (dj.n < PREPARE_PATHS_MAX && !p->cg.container_id[0] && (dj.paths[dj.n] = strdup(epath)))
+					dj.n++;
+			}
 		}
 		uint64_t h = (k.dev * 0x9e3779b97f4a7c15ull) ^ k.ino ^ ((uint64_t)k.ctime_ns << 1);
 		if (!h)
@@ -213,13 +235,14 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		n++;
 	}
 	owl_u64map_free(&seen);
+	qsort(jobs, n, sizeof(*jobs), cmp_job_size);
 	int threads = vthreads(c, n);
 	struct hpool hp = {.jobs = jobs, .n = n};
 	pthread_mutex_init(&hp.mu, NULL);
 	pthread_t th[4], dbth;
 	int started = 0;
 	/* a cold run indexes the package database while the images are hashed */
-	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, c) == 0;
+	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, &dj) == 0;
 	for (int t = 1; t < threads && t < 4; t++)
 		if (pthread_create(&th[started], NULL, hworker, &hp) == 0)
 			started++;
@@ -228,6 +251,8 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		pthread_join(th[t], NULL);
 	if (dbthread)
 		pthread_join(dbth, NULL);
+	for (size_t i = 0; i < dj.n; i++)
+		free(dj.paths[i]);
 	pthread_mutex_destroy(&hp.mu);
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].rc == 0 && jobs[i].stable)
