@@ -22,6 +22,8 @@
 #include "verify/vroot.h"
 
 #define ENVIRON_MAX ((size_t)1 << 20)
+
+static void host_db_return(struct verify_ctx *c);
 #define MAPS_MAX ((size_t)16 << 20)
 
 int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
@@ -64,7 +66,7 @@ void verify_ctx_free(struct verify_ctx *c)
 	(void)digest_cache_save(c->cache);
 	digest_cache_free(c->cache);
 	cimage_ctx_free(c->cimages);
-	dpkg_db_free(c->host_db);
+	host_db_return(c);
 	for (size_t i = 0; i < c->nroots; i++) {
 		dpkg_db_free(c->roots[i].db);
 	}
@@ -94,13 +96,64 @@ void verify_info_free(struct verify_info *vi)
 	free(vi);
 }
 
+static bool root_gen(int root_fd, uint64_t *ret);
+
+/* The host's package index outlives the context that built it: a process
+ * that makes many contexts (owl watch: one per enrichment) indexes the
+ * database once, and again only when dpkg changed it (the generation: stat
+ * of status, info/ and diversions).  A context borrows the index and gives
+ * it back when freed; a second context alive at the same time builds its
+ * own (the index is not shared between threads of different contexts). */
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct dpkg_db *kept_db;
+static uint64_t kept_gen;
+static unsigned host_builds;
+
+unsigned verify_host_index_builds(void)
+{
+	pthread_mutex_lock(&kept_mu);
+	unsigned n = host_builds;
+	pthread_mutex_unlock(&kept_mu);
+	return n;
+}
+
 struct dpkg_db *verify_host_db(struct verify_ctx *c)
 {
 	if (!c->host_db_tried) {
 		c->host_db_tried = true;
-		c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db);
+		c->host_db_gen_ok = root_gen(c->host_root_fd, &c->host_db_gen);
+		pthread_mutex_lock(&kept_mu);
+		if (kept_db && c->host_db_gen_ok && kept_gen == c->host_db_gen) {
+			c->host_db = kept_db;
+			kept_db = NULL;
+		} else if (kept_db && c->host_db_gen_ok) {
+			dpkg_db_free(kept_db); /* dpkg ran since: stale */
+			kept_db = NULL;
+		}
+		if (!c->host_db)
+			host_builds++;
+		pthread_mutex_unlock(&kept_mu);
+		if (!c->host_db)
+			c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db);
 	}
 	return c->host_db;
+}
+
+/* Give the host index back for the next context (or free it). */
+static void host_db_return(struct verify_ctx *c)
+{
+	struct dpkg_db *db = c->host_db;
+	c->host_db = NULL;
+	if (db && c->host_db_gen_ok) {
+		pthread_mutex_lock(&kept_mu);
+		if (!kept_db) {
+			kept_db = db;
+			kept_gen = c->host_db_gen;
+			db = NULL;
+		}
+		pthread_mutex_unlock(&kept_mu);
+	}
+	dpkg_db_free(db);
 }
 
 /* The package db of the root the process sees, or NULL (then *note says why). */

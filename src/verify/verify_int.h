@@ -23,8 +23,10 @@ struct verify_ctx {
 	uint64_t now_ns;
 	int host_root_fd;
 	struct stat host_root_st;
-	struct dpkg_db *host_db;
+	struct dpkg_db *host_db;   /* borrowed from the process-wide kept index, or built */
 	bool host_db_tried;
+	bool host_db_gen_ok;       /* host_db_gen is the generation the index was built at */
+	uint64_t host_db_gen;
 	bool host_gen_done, host_gen_ok;
 	uint64_t host_gen;
 	int host_db_err;
@@ -53,6 +55,8 @@ struct verify_ctx {
 };
 
 struct dpkg_db *verify_host_db(struct verify_ctx *c);
+/* How many times this process indexed the host's package database (tests). */
+unsigned verify_host_index_builds(void);
 int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
 			struct digest_key *ret_key);
 int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
