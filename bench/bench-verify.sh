@@ -40,17 +40,40 @@ done
 read -r _ port n bytes <"$work/ready"
 echo "bench-verify: $n packaged executables ($((bytes / 1048576)) MiB) hold connections to 127.0.0.1:$port"
 
-# one run: "wall_us cpu_us stages_us total_scan_us" (cpu = user + sys of owl,
-# from GNU time; stages = owl's own --verbose figure for the enrichment
-# stages, i.e. verification; total_scan = collect + attribute + stages + judge)
+# the floor of a cold run: reading md5 and sha256 of every image once, with
+# the same library (OpenSSL; sha256 uses SHA-NI where the CPU has it), one
+# core each, spread over the CPUs
+files=$(for p in $(pgrep -P "$holder"); do readlink "/proc/$p/exe"; done | sort -u)
+# shellcheck disable=SC2086
+cat $files >/dev/null
+floor_one() { # DIGEST -> ms of CPU
+	local best=999999 t0 t1 i
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086
+		openssl dgst "-$1" $files >/dev/null
+		t1=$(date +%s%N)
+		[ $(((t1 - t0) / 1000)) -lt "$best" ] && best=$(((t1 - t0) / 1000))
+	done
+	echo "$best"
+}
+fm=$(floor_one md5); fs=$(floor_one sha256); ncpu=$(nproc)
+awk -v m="$fm" -v s="$fs" -v b="$bytes" -v n="$ncpu" 'BEGIN {
+	printf "bench-verify: hashing floor: md5 %.1f ms (%.0f MB/s) + sha256 %.1f ms (%.0f MB/s) = %.1f ms of CPU; over %d CPUs at best %.1f ms of wall\n",
+		m / 1000, b / m, s / 1000, b / s, (m + s) / 1000, n, (m + s) / 1000 / n }'
+
+# one run: "wall_us cpu_us verify_us total_scan_us" (cpu = user + sys of owl,
+# from GNU time; verify = owl's own --verbose figure for the verify stage;
+# total_scan = collect + attribute + every stage + judge, as -v prints them:
+# "owl: time: collect A ms, attribute B ms, stages C ms (verify V, endpoint …), judge J ms")
 one() {
 	local t0 t1 cpu st
 	t0=$(date +%s%N)
 	cpu=$(/usr/bin/time -f '%U %S' -o "$work/time" "$@" -v 2>"$work/err" >/dev/null; tail -1 "$work/time" |
 		awk '{printf "%d", ($1 + $2) * 1000000}')
 	t1=$(date +%s%N)
-	st=$(sed -n 's/^owl: time: collect \([0-9.]*\) ms, attribute \([0-9.]*\) ms, stages \([0-9.]*\) ms, judge \([0-9.]*\) ms$/\3 \1 \2 \4/p' "$work/err" |
-		awk '{printf "%d %d", $1 * 1000, ($1 + $2 + $3 + $4) * 1000}')
+	st=$(sed -n 's/^owl: time: collect \([0-9.]*\) ms, attribute \([0-9.]*\) ms, stages \([0-9.]*\) ms (verify \([0-9.]*\),.*judge \([0-9.]*\) ms$/\4 \1 \2 \3 \5/p' "$work/err" |
+		awk '{printf "%d %d", $1 * 1000, ($2 + $3 + $4 + $5) * 1000}')
 	echo "$(((t1 - t0) / 1000)) $cpu ${st:-0 0}"
 }
 
@@ -83,5 +106,5 @@ awk -v bw="$bw" -v bc="$bc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" -v r
 	printf "  --no-verify     wall %7.1f ms   CPU %7.1f ms\n", bw, bc
 	printf "  verify, cold    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +50%%)\n", cw, cc, cw - bw, (cw - bw) * 100 / bw
 	printf "  verify, warm    wall %7.1f ms   CPU %7.1f ms   wall +%.1f ms = +%.0f%% (target +10%%)\n", ww, wc, ww - bw, (ww - bw) * 100 / bw
-	printf "owl -v: the scan itself (collect+attribute+judge, --no-verify) %.1f ms; the verify stage: cold %.1f ms (+%.0f%%), warm %.1f ms (+%.0f%%)\n", bt, cs, cs * 100 / bt, ws, ws * 100 / bt
+	printf "owl -v: the scan itself (collect+attribute+stages+judge, --no-verify) %.1f ms; the verify stage: cold %.1f ms (+%.0f%%), warm %.1f ms (+%.0f%%)\n", bt, cs, cs * 100 / bt, ws, ws * 100 / bt
 }'
