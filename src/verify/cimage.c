@@ -445,6 +445,11 @@ int cimage_ctx_new(const char *root, struct cimage_ctx **ret)
 	return 0;
 }
 
+bool cimage_ctx_root_is(const struct cimage_ctx *c, const char *root)
+{
+	return strcmp(c->root, root && *root ? root : "/") == 0;
+}
+
 void cimage_ctx_free(struct cimage_ctx *c)
 {
 	if (!c)

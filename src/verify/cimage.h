@@ -83,6 +83,8 @@ struct cimage_ctx;
 /* root: prefix of every runtime path (NULL or "" = "/").  Returns 0, -ENOMEM. */
 int cimage_ctx_new(const char *root, struct cimage_ctx **ret);
 void cimage_ctx_free(struct cimage_ctx *c); /* accepts NULL */
+/* Was c made for this root (NULL/"" = "/")? */
+bool cimage_ctx_root_is(const struct cimage_ctx *c, const char *root);
 
 /* What the runtime `rt` (enum owl_container_rt) recorded about container
  * `id`.  Answers, found or not, are cached by (runtime, id); a "not found"

@@ -24,6 +24,35 @@
 #define ENVIRON_MAX ((size_t)1 << 20)
 
 static void host_db_return(struct verify_ctx *c);
+
+/* Container answers, like the host's index, outlive a context (watch: one
+ * per enrichment); kept per runtime root. */
+static pthread_mutex_t kept_ci_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cimage_ctx *kept_ci;
+
+static struct cimage_ctx *cimages_borrow(const char *root)
+{
+	pthread_mutex_lock(&kept_ci_mu);
+	struct cimage_ctx *ci = kept_ci;
+	if (ci && !cimage_ctx_root_is(ci, root)) {
+		cimage_ctx_free(ci);
+		ci = NULL;
+	}
+	kept_ci = NULL;
+	pthread_mutex_unlock(&kept_ci_mu);
+	return ci;
+}
+
+static void cimages_return(struct cimage_ctx *ci)
+{
+	pthread_mutex_lock(&kept_ci_mu);
+	if (!kept_ci) {
+		kept_ci = ci;
+		ci = NULL;
+	}
+	pthread_mutex_unlock(&kept_ci_mu);
+	cimage_ctx_free(ci);
+}
 #define MAPS_MAX ((size_t)16 << 20)
 
 int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
@@ -45,7 +74,8 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 	c->unit_root_is_host = strcmp(ur, "/") == 0;
 	c->unit_root_fd = open(ur, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	const char *rr = o && o->runtime_root ? o->runtime_root : getenv("OWL_RUNTIME_ROOT");
-	if (cimage_ctx_new(rr, &c->cimages) < 0) {
+	c->cimages = cimages_borrow(rr);
+	if (!c->cimages && cimage_ctx_new(rr, &c->cimages) < 0) {
 		verify_ctx_free(c);
 		return -ENOMEM;
 	}
@@ -65,7 +95,7 @@ void verify_ctx_free(struct verify_ctx *c)
 		return;
 	(void)digest_cache_save(c->cache);
 	digest_cache_free(c->cache);
-	cimage_ctx_free(c->cimages);
+	cimages_return(c->cimages);
 	host_db_return(c);
 	for (size_t i = 0; i < c->nroots; i++) {
 		dpkg_db_free(c->roots[i].db);

@@ -236,6 +236,9 @@ static void test_lookup(void **state)
 	(void)state;
 	struct cimage_ctx *c;
 	assert_int_equal(cimage_ctx_new(ROOT, &c), 0);
+	assert_true(cimage_ctx_root_is(c, ROOT));
+	assert_false(cimage_ctx_root_is(c, "/"));
+	assert_false(cimage_ctx_root_is(c, NULL));
 	for (int round = 0; round < 2; round++) /* the second round comes from the cache */
 		for (size_t i = 0; i < sizeof(look_cases) / sizeof(look_cases[0]); i++) {
 			const struct look_case *lc = &look_cases[i];
