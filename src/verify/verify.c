@@ -149,23 +149,23 @@ unsigned verify_host_index_builds(void)
 
 struct dpkg_db *verify_host_db(struct verify_ctx *c)
 {
-	if (!c->host_db_tried) {
-		c->host_db_tried = true;
-		c->host_db_gen_ok = root_gen(c->host_root_fd, &c->host_db_gen);
-		pthread_mutex_lock(&kept_mu);
-		if (kept_db && c->host_db_gen_ok && kept_gen == c->host_db_gen) {
-			c->host_db = kept_db;
-			kept_db = NULL;
-		} else if (kept_db && c->host_db_gen_ok) {
-			dpkg_db_free(kept_db); /* dpkg ran since: stale */
-			kept_db = NULL;
-		}
-		if (!c->host_db)
-			host_builds++;
-		pthread_mutex_unlock(&kept_mu);
-		if (!c->host_db)
-			c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db);
+	if (c->host_db || c->host_db_err)
+		return c->host_db;
+	c->host_db_tried = true;
+	c->host_db_gen_ok = root_gen(c->host_root_fd, &c->host_db_gen);
+	pthread_mutex_lock(&kept_mu);
+	if (kept_db && c->host_db_gen_ok && kept_gen == c->host_db_gen) {
+		c->host_db = kept_db;
+		kept_db = NULL;
+	} else if (kept_db && c->host_db_gen_ok) {
+		dpkg_db_free(kept_db); /* dpkg ran since: stale */
+		kept_db = NULL;
 	}
+	if (!c->host_db)
+		host_builds++;
+	pthread_mutex_unlock(&kept_mu);
+	if (!c->host_db && (c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db)) == 0 && !c->host_db)
+		c->host_db_err = -ENODATA;
 	return c->host_db;
 }
 
@@ -184,6 +184,13 @@ static void host_db_return(struct verify_ctx *c)
 		pthread_mutex_unlock(&kept_mu);
 	}
 	dpkg_db_free(db);
+}
+
+void verify_release_host_db(struct verify_ctx *c)
+{
+	pthread_mutex_lock(&c->mu);
+	host_db_return(c);
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* The package db of the root the process sees, or NULL (then *note says why). */

@@ -23,13 +23,14 @@ struct verify_ctx {
 	uint64_t now_ns;
 	int host_root_fd;
 	struct stat host_root_st;
-	struct dpkg_db *host_db;   /* borrowed from the process-wide kept index, or built */
+	struct dpkg_db *host_db;   /* borrowed from the process-wide kept index, or built; NULL
+				    * between uses (verify_release_host_db) */
 	bool host_db_tried;
 	bool host_db_gen_ok;       /* host_db_gen is the generation the index was built at */
 	uint64_t host_db_gen;
 	bool host_gen_done, host_gen_ok;
 	uint64_t host_gen;
-	int host_db_err;
+	int host_db_err;           /* the host has no readable database: not asked again */
 	struct {
 		uint64_t dev, ino;
 		struct dpkg_db *db;
@@ -57,6 +58,12 @@ struct verify_ctx {
 struct dpkg_db *verify_host_db(struct verify_ctx *c);
 /* How many times this process indexed the host's package database (tests). */
 unsigned verify_host_index_builds(void);
+/* Give the host's index back to the process-wide slot (the next use, by this
+ * context or another, borrows it again).  The scan stage calls it when done:
+ * owl watch keeps each enrichment's context alive for as long as it caches
+ * the result, and an index held by an idle context would make the next
+ * enrichment build its own. */
+void verify_release_host_db(struct verify_ctx *c);
 int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
 			struct digest_key *ret_key);
 int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,

@@ -185,3 +185,34 @@ in_cgroup() {
 	[[ "$line" == *"FAKE LINE"* ]] # on the same line: the newline was escaped
 	[ "$(grep -c $'\e' <<<"$out")" = 0 ]
 }
+
+@test "watch: a live connection from a container carries its image (docker, mock state)" {
+	d=$RT/var/lib/docker/containers/$CID
+	mkdir -p "$d"
+	printf '{"Config":{"Image":"owlim/beacon:3"},"Image":"sha256:%s","Name":"/beacon"}' "$(printf '%064d' 3)" \
+		>"$d/config.v2.json"
+	"$OWL" watch --json --output "$VT/watch.json" 2>"$VT/watch.err" &
+	wpid=$!
+	echo "$wpid" >>"$VT/pids"
+	for _ in $(seq 100); do
+		grep -q "owl: watching" "$VT/watch.err" && break
+		sleep 0.1
+	done
+	grep -q "owl: watching" "$VT/watch.err" || { cat "$VT/watch.err" >&2; false; }
+	# moved into the container's cgroup before it connects
+	vt_bg $PY -c "import socket, time; time.sleep(1.5); s = socket.create_connection(('127.0.0.1', $PORT)); time.sleep(30)"
+	vt_cgroup "$BGPID" "owlim.slice/docker-$CID.scope"
+	for _ in $(seq 60); do
+		[ -s "$VT/watch.json" ] && jq -e --argjson pid "$BGPID" 'select(.process.pid == $pid)' "$VT/watch.json" \
+			>/dev/null 2>&1 && break
+		sleep 0.25
+	done
+	kill -INT "$wpid"
+	wait "$wpid" || true
+	REC=$(jq -c --argjson pid "$BGPID" 'select(.process.pid == $pid)' "$VT/watch.json" | head -1)
+	[ -n "$REC" ]
+	[ "$(vt_field .container.id)" = "$CID" ]
+	[ "$(vt_field .container.name)" = beacon ]
+	[ "$(vt_field .container.image.name)" = owlim/beacon ]
+	[ "$(vt_field '.container.image.tag[0]')" = 3 ]
+}

@@ -17,6 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "attribute/procinfo.h"
+#include "judge/judge.h"
+#include "pipeline/scan.h"
 #include "verify/verify_int.h"
 
 /* a file every Debian host's dpkg owns */
@@ -58,6 +61,50 @@ static void test_kept(void **state)
 	owner(b + 2); /* one of them was kept */
 }
 
+/* as owl watch does: one context per enrichment, each kept alive (its
+ * result is cached) while the next ones run */
+static void test_watch_pattern(void **state)
+{
+	(void)state;
+	if (access("/var/lib/dpkg/status", R_OK) != 0)
+		skip();
+	static struct owl_proc procs[4];
+	struct scan_result *res[4];
+	struct owl_record recs[4];
+	uint32_t pids[4];
+	struct scan_opts o;
+	memset(&o, 0, sizeof(o));
+	memset(recs, 0, sizeof(recs));
+	o.proc_root = "/proc";
+	setenv("OWL_DIGEST_CACHE", "", 1); /* no cache file: every run needs the index */
+	unsigned b = verify_host_index_builds();
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(procinfo_load("/proc", getpid(), &procs[i]), 0);
+		res[i] = calloc(1, sizeof(*res[i]));
+		assert_non_null(res[i]);
+		pids[i] = (uint32_t)getpid();
+		recs[i].proc = &procs[i];
+		recs[i].pids = &pids[i];
+		recs[i].npids = 1;
+		res[i]->recs = &recs[i];
+		res[i]->nrecs = res[i]->ntotal = 1;
+		res[i]->procs = &procs[i];
+		res[i]->nprocs = 1;
+		res[i]->pidpool = &pids[i];
+		assert_int_equal(verify_stage_run(&o, res[i]), 0);
+		assert_non_null(procs[i].verify);
+		/* this test program is in no package: the database was consulted */
+		assert_int_equal(procs[i].verify->owner, VERIFY_OWNER_NONE);
+	}
+	/* at most one index built for all four (none when an earlier test kept one) */
+	assert_true(verify_host_index_builds() <= b + 1);
+	for (int i = 0; i < 4; i++) {
+		verify_ctx_free(res[i]->verify);
+		judge_free_findings(&recs[i], 1);
+		free(res[i]);
+	}
+}
+
 static void test_rebuilt_when_dpkg_changed(void **state)
 {
 	(void)state;
@@ -87,6 +134,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_watch_pattern),
 		cmocka_unit_test(test_rebuilt_when_dpkg_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
