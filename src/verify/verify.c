@@ -26,33 +26,45 @@
 static void host_db_return(struct verify_ctx *c);
 
 /* Container answers, like the host's index, outlive a context (watch: one
- * per enrichment); kept per runtime root. */
+ * per enrichment, kept alive while its result is cached).  The container
+ * cache locks itself, so contexts share one (per runtime root) rather than
+ * borrow it. */
 static pthread_mutex_t kept_ci_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct cimage_ctx *kept_ci;
+static unsigned kept_ci_users;
 
-static struct cimage_ctx *cimages_borrow(const char *root)
+static struct cimage_ctx *cimages_get(const char *root)
 {
+	struct cimage_ctx *ci = NULL;
 	pthread_mutex_lock(&kept_ci_mu);
-	struct cimage_ctx *ci = kept_ci;
-	if (ci && !cimage_ctx_root_is(ci, root)) {
-		cimage_ctx_free(ci);
-		ci = NULL;
+	if (kept_ci && !cimage_ctx_root_is(kept_ci, root) && !kept_ci_users) {
+		cimage_ctx_free(kept_ci);
+		kept_ci = NULL;
 	}
-	kept_ci = NULL;
+	if (!kept_ci && cimage_ctx_new(root, &kept_ci) < 0)
+		kept_ci = NULL;
+	if (kept_ci && cimage_ctx_root_is(kept_ci, root)) {
+		ci = kept_ci;
+		kept_ci_users++;
+	}
 	pthread_mutex_unlock(&kept_ci_mu);
+	/* another root while the shared one is in use: a cache of its own */
+	if (!ci && cimage_ctx_new(root, &ci) < 0)
+		ci = NULL;
 	return ci;
 }
 
-static void cimages_return(struct cimage_ctx *ci)
+static void cimages_put(struct cimage_ctx *ci)
 {
 	pthread_mutex_lock(&kept_ci_mu);
-	if (!kept_ci) {
-		kept_ci = ci;
+	if (ci && ci == kept_ci) {
+		kept_ci_users--;
 		ci = NULL;
 	}
 	pthread_mutex_unlock(&kept_ci_mu);
 	cimage_ctx_free(ci);
 }
+
 #define MAPS_MAX ((size_t)16 << 20)
 
 int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
@@ -74,8 +86,8 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 	c->unit_root_is_host = strcmp(ur, "/") == 0;
 	c->unit_root_fd = open(ur, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	const char *rr = o && o->runtime_root ? o->runtime_root : getenv("OWL_RUNTIME_ROOT");
-	c->cimages = cimages_borrow(rr);
-	if (!c->cimages && cimage_ctx_new(rr, &c->cimages) < 0) {
+	c->cimages = cimages_get(rr);
+	if (!c->cimages) {
 		verify_ctx_free(c);
 		return -ENOMEM;
 	}
@@ -95,7 +107,7 @@ void verify_ctx_free(struct verify_ctx *c)
 		return;
 	(void)digest_cache_save(c->cache);
 	digest_cache_free(c->cache);
-	cimages_return(c->cimages);
+	cimages_put(c->cimages);
 	host_db_return(c);
 	for (size_t i = 0; i < c->nroots; i++) {
 		dpkg_db_free(c->roots[i].db);
