@@ -2,10 +2,10 @@
 # What the verify stage costs one `owl watch` enrichment (issue 3, item 3:
 # watch used to index the dpkg database on every stage run).  A packaged
 # python3 holds a loopback connection; bench_enrich puts a one-record scan
-# of it through verify_stage_run() RUNS times, as watch's enrich() does,
-# with the digest cache (a) in a file of its own (warm after the first run:
-# owners answered from it) and (b) off (OWL_DIGEST_CACHE=, every run needs
-# the package database).
+# of it through verify_stage_run() RUNS times, as watch's enrich() does
+# (each result, and its verify context, stays alive until the end, as watch
+# keeps it while cached), with the digest cache (a) in a file of its own
+# and (b) off (OWL_DIGEST_CACHE=: the image is hashed every time).
 #
 # usage: sudo bench/bench-enrich.sh [RUNS]      (BUILD=build)
 set -eu

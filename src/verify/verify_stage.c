@@ -349,8 +349,11 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 	for (int t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
 	pthread_mutex_destroy(&vp.mu);
-	/* done with the package index: back to the process-wide slot */
+	/* done with the package index: back to the process-wide slot; and the
+	 * new digests to the cache file now, not when the context is freed
+	 * (watch keeps contexts alive: the next enrichment would hash again) */
 	verify_release_host_db(c);
+	(void)digest_cache_save(c->cache);
 	if (vp.rc < 0)
 		return vp.rc;
 	for (size_t i = 0; i < r->nprocs; i++)
