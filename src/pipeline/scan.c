@@ -118,6 +118,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	memset(r, 0, sizeof(*r));
 	r->time_ns = owl_now_ns();
 	r->is_root = geteuid() == 0;
+	verify_stage_prestart(o); /* a cold run's package index overlaps collection */
 
 	uint64_t t0 = owl_mono_ns();
 	struct collect_opts co = o->collect;

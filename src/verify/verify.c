@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "pipeline/scan.h"
 #include "verify/digest.h"
 #include "verify/dpkg.h"
 #include "verify/rules.h"
@@ -24,6 +25,7 @@
 #define ENVIRON_MAX ((size_t)1 << 20)
 
 static void host_db_return(struct verify_ctx *c);
+static void pre_join(void);
 
 /* Container answers, like the host's index, outlive a context (watch: one
  * per enrichment, kept alive while its result is cached).  The container
@@ -163,6 +165,7 @@ struct dpkg_db *verify_host_db(struct verify_ctx *c)
 {
 	if (c->host_db || c->host_db_err)
 		return c->host_db;
+	pre_join(); /* an index started before the stage (a cold scan) */
 	c->host_db_tried = true;
 	c->host_db_gen_ok = root_gen(c->host_root_fd, &c->host_db_gen);
 	pthread_mutex_lock(&kept_mu);
@@ -179,6 +182,92 @@ struct dpkg_db *verify_host_db(struct verify_ctx *c)
 	if (!c->host_db && (c->host_db_err = dpkg_db_open(c->host_root_fd, &c->host_db)) == 0 && !c->host_db)
 		c->host_db_err = -ENODATA;
 	return c->host_db;
+}
+
+/* ---- a cold scan starts indexing before the stage runs */
+
+static pthread_mutex_t pre_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t pre_th;
+static bool pre_running;
+
+static void *pre_worker(void *arg)
+{
+	(void)arg;
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t gen;
+	if (root >= 0 && root_gen(root, &gen)) {
+		pthread_mutex_lock(&kept_mu);
+		bool have = kept_db && kept_gen == gen;
+		if (!have)
+			host_builds++;
+		pthread_mutex_unlock(&kept_mu);
+		struct dpkg_db *db = NULL;
+		if (!have && dpkg_db_open(root, &db) == 0 && db) {
+			pthread_mutex_lock(&kept_mu);
+			if (!kept_db) {
+				kept_db = db;
+				kept_gen = gen;
+				db = NULL;
+			}
+			pthread_mutex_unlock(&kept_mu);
+		}
+		dpkg_db_free(db);
+	}
+	if (root >= 0)
+		close(root);
+	return NULL;
+}
+
+static void pre_join(void)
+{
+	pthread_mutex_lock(&pre_mu);
+	if (pre_running) {
+		pthread_join(pre_th, NULL);
+		pre_running = false;
+	}
+	pthread_mutex_unlock(&pre_mu);
+}
+
+static int64_t ctime_of(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return 0;
+	return (int64_t)st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec;
+}
+
+/* Will this run need the package index?  Likely when there is no cache
+ * file, or dpkg changed the database after it was last written (its owner
+ * answers are all of an older generation).  A guess: wrong either way it
+ * costs time, never an answer. */
+static bool cache_looks_cold(void)
+{
+	const char *cp = getenv("OWL_DIGEST_CACHE");
+	if (!cp)
+		cp = VERIFY_CACHE_DEFAULT;
+	if (!*cp)
+		return true;
+	struct stat st;
+	if (stat(cp, &st) != 0)
+		return true;
+	int64_t written = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	int64_t changed = ctime_of("/var/lib/dpkg/status");
+	int64_t c2 = ctime_of("/var/lib/dpkg/info"), c3 = ctime_of("/var/lib/dpkg/diversions");
+	if (c2 > changed)
+		changed = c2;
+	if (c3 > changed)
+		changed = c3;
+	return changed >= written;
+}
+
+void verify_stage_prestart(const struct scan_opts *o)
+{
+	if (o->no_verify || !cache_looks_cold())
+		return;
+	pthread_mutex_lock(&pre_mu);
+	if (!pre_running && pthread_create(&pre_th, NULL, pre_worker, NULL) == 0)
+		pre_running = true;
+	pthread_mutex_unlock(&pre_mu);
 }
 
 /* Give the host index back for the next context (or free it). */

@@ -170,6 +170,13 @@ void verify_info_free(struct verify_info *vi);
  * unit-unpackaged.  Severities: docs/verify.md. */
 void verify_judge(const struct owl_proc *p, struct owl_record *rec);
 
+/* Called by scan_run() before it collects: when this run will likely
+ * need the host's package index (no digest cache file, or dpkg changed the
+ * database after the file was written), start building it in a thread of
+ * its own, so it overlaps collection and attribution; the stage picks it
+ * up.  Does nothing with --no-verify or a warm cache. */
+void verify_stage_prestart(const struct scan_opts *o);
+
 /* Verify every owner of r and judge every record (the scan stage). */
 int verify_stage_run(const struct scan_opts *o, struct scan_result *r);
 
