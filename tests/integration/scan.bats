@@ -248,6 +248,11 @@ s = socket.create_connection(("192.0.2.34", 8443)); print("ready", flush=True); 
 	run "$OWL" scan --bogus
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown option '--bogus'"* ]]
+	# the message and the synopsis, not the whole help
+	[[ "$output" == *"usage: owl scan"* ]]
+	[[ "$output" == *"Try 'owl scan --help'"* ]]
+	[[ "$output" != *"--json           NDJSON"* ]]
+	[ "$(wc -l <<<"$output")" -le 8 ]
 	run "$OWL" scan --fail-on nope
 	[ "$status" -eq 2 ]
 	run "$OWL" scan --source
