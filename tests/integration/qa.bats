@@ -183,3 +183,11 @@ time.sleep(60)' "$long" "$long" "hidden-payload"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"$tmp/none/owl.db"*"no such database"* ]]
 }
+
+@test "watch and scan name an intel list they cannot read" {
+	for cmd in "scan" "watch --duration 1"; do
+		run --separate-stderr timeout 20 "$OWL" $cmd --intel "$tmp/missing-list.txt"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"$tmp/missing-list.txt"* ]]
+	done
+}
