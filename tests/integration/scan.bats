@@ -102,6 +102,8 @@ teardown() {
 	echo "$output" >"$out"
 	[ "$(jq_count '.network.transport == "packet" and .owl.packet.filter.attached == true and .owl.packet.filter.instructions == 1 and .owl.packet.protocol_name == "all" and .process.pid == '"$pkt" "$out")" -eq 1 ]
 	[ "$(jq_count '.network.transport == "packet" and has("destination")' "$out")" -eq 0 ]
+	# nothing about a remote end to say: no empty owl.endpoint object
+	[ "$(jq_count '.network.transport == "packet" and (.owl | has("endpoint"))' "$out")" -eq 0 ]
 	[ "$(jq_count '.network.transport == "raw" and .owl.raw.protocol == 1 and .owl.socket.source == "procfs" and .process.pid == '"$raw" "$out")" -eq 1 ]
 }
 
