@@ -73,3 +73,7 @@ awk -v m="$om" -v a="$tanp" -v b="$tan" -v r="$orss" 'BEGIN {
 		(m <= 0.15 * a ? "met" : "MISSED"), m / a, (m <= 3 * b ? "met" : "MISSED"), m / b,
 		(r / 1024 <= 40 ? "met" : "MISSED"), r / 1024 }'
 rm -f "$results"
+# where owl's time and memory go (one more run, with --verbose)
+echo
+"$OWL" scan --all --json -v 2>&1 >/dev/null | grep -E '^owl: (time|peak RSS|[0-9]+ sockets)' | sed 's/^owl: /owl -v: /'
+
