@@ -147,7 +147,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 		threads = c > 4 ? 4 : c < 1 ? 1 : (int)c;
 	}
 	struct fdmap m;
-	rc = fdmap_build(&m, proc_root, &want, threads);
+	rc = fdmap_build_any(&m, proc_root, &want, threads, o->owners, &r->owners_how);
 	owl_u64map_free(&want);
 	if (rc < 0)
 		return rc;
