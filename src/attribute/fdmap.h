@@ -42,6 +42,7 @@ struct fdmap_how {
 	const char *bpf_step;     /* where it failed: a static string, NULL when it did not */
 	char bpf_msg[160];        /* libbpf's last warning when it failed there (not escaped) */
 	uint64_t load_ns, walk_ns; /* BPF: open+load+attach, then the iteration and the map */
+	uint64_t read_ns;         /* BPF: of walk_ns, the time in read() (the kernel's walk) */
 };
 
 /* The same map from the BPF iterator (pids are init-namespace tgids;

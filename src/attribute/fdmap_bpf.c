@@ -194,7 +194,7 @@ static int take(struct builder *b, const struct owl_fditer_rec *r, const struct 
 	return add_owner(b, r->ino, r->tgid, r->fd);
 }
 
-static int read_iter(int fd, struct builder *b, const struct owl_u64map *want)
+static int read_iter(int fd, struct builder *b, const struct owl_u64map *want, uint64_t *read_ns)
 {
 	char *buf = malloc(READ_BUF);
 	if (!buf)
@@ -202,7 +202,9 @@ static int read_iter(int fd, struct builder *b, const struct owl_u64map *want)
 	size_t have = 0, total = 0;
 	int eagain = 0, rc = 0;
 	for (;;) {
+		uint64_t t0 = owl_mono_ns();
 		ssize_t n = read(fd, buf + have, READ_BUF - have);
+		*read_ns += owl_mono_ns() - t0;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -277,7 +279,7 @@ int fdmap_build_bpf(struct fdmap *m, const struct owl_u64map *want, struct fdmap
 	if (rc == 0)
 		rc = owl_u64map_init(&b.tgids, 1024);
 	if (rc == 0)
-		rc = read_iter(ifd, &b, want);
+		rc = read_iter(ifd, &b, want, &how->read_ns);
 	how->walk_ns = owl_mono_ns() - t1;
 out:
 	if (ifd >= 0)

@@ -13,11 +13,35 @@
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define SOCKFS_MAGIC 0x534F434B
+#define FMODE_PATH 0x4000 /* include/linux/fs.h: an O_PATH file */
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* the last process a marker went out for (one reader per loaded program) */
 __u32 last_tgid = 0;
+/* socket_file_ops, learnt from the first socket file seen: a file with these
+ * operations is a socket without reading its inode's mode (a cache miss) */
+const void *sock_fop = 0;
+
+/* A file is a socket's when its inode is a sockfs one: the files that
+ * /proc/PID/fd shows as "socket:[INODE]" (an O_PATH file of a socket, opened
+ * through /proc/PID/fd/N, included).  A socket file on disk (a unix socket's
+ * path) is S_IFSOCK too, but of another file system and another inode space. */
+static __always_inline bool is_socket(struct file *file, struct inode *inode)
+{
+	const void *fop = file->f_op;
+	if (fop && fop == sock_fop)
+		return true;
+	if ((inode->i_mode & S_IFMT) != S_IFSOCK)
+		return false;
+	struct super_block *sb = inode->i_sb;
+	if (!sb || sb->s_magic != SOCKFS_MAGIC)
+		return false;
+	if (!(file->f_mode & FMODE_PATH))
+		sock_fop = fop;
+	return true;
+}
 
 SEC("iter/task_file")
 int owl_fditer(struct bpf_iter__task_file *ctx)
@@ -38,7 +62,7 @@ int owl_fditer(struct bpf_iter__task_file *ctx)
 		n = 1;
 	}
 	struct inode *inode = file->f_inode;
-	if (inode && (inode->i_mode & S_IFMT) == S_IFSOCK) {
+	if (inode && is_socket(file, inode)) {
 		rec[n].tgid = tgid;
 		rec[n].fd = (__s32)ctx->fd;
 		rec[n].ino = inode->i_ino;
