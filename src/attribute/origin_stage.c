@@ -267,6 +267,16 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 	}
 	free(self);
 
+	/* recent-binary is a fact of the process: its reason is worked out
+	 * once per process, not once per socket */
+	char (*recent)[OWL_REASON_MAX] = calloc(r->nprocs ? r->nprocs : 1, sizeof(*recent));
+	if (!recent) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (!origin_recent_binary(&c->infos[i].timeline, c->now_ns, c->window_ns, recent[i], sizeof(recent[i])))
+			recent[i][0] = 0;
 	for (size_t i = 0; i < r->nrecs; i++) {
 		struct owl_record *rec = &r->recs[i];
 		const struct owl_proc *p = rec->proc;
@@ -276,10 +286,11 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 		if (oi->unexpected_sev != OWL_SEV_NONE)
 			judge_add(rec, "unexpected-parent", (enum owl_severity)oi->unexpected_sev, "%s",
 				  oi->unexpected_reason);
-		char reason[OWL_REASON_MAX];
-		if (origin_recent_binary(&oi->timeline, c->now_ns, c->window_ns, reason, sizeof(reason)))
-			judge_add(rec, "recent-binary", OWL_SEV_LOW, "%s", reason);
+		size_t pi = ((uintptr_t)p - (uintptr_t)r->procs) / sizeof(*p);
+		if ((uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs && recent[pi][0])
+			judge_add(rec, "recent-binary", OWL_SEV_LOW, "%s", recent[pi]);
 	}
+	free(recent);
 out:
 	owl_u64map_free(&ls.pids);
 	owl_u64map_free(&ingress);

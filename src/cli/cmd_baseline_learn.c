@@ -89,15 +89,16 @@ static int entry_from_record(const struct learner *l, const struct owl_record *r
 {
 	const struct baseline_match *m = rec->baseline;
 	const struct owl_proc *p = rec->proc;
-	if (!m || !p || !m->digest[0] || p->exe[0] != '/' || strlen(p->exe) >= sizeof(e->exe))
+	if (!m || !m->id || !p || !m->id->digest[0] || p->exe[0] != '/' || strlen(p->exe) >= sizeof(e->exe))
 		return -EINVAL;
+	const struct bm_identity *id = m->id;
 	memset(e, 0, sizeof(*e));
 	e->kind = BASELINE_LEARNED;
 	owl_strlcpy(e->exe, p->exe, sizeof(e->exe));
-	owl_strlcpy(e->package, m->package, sizeof(e->package));
-	owl_strlcpy(e->digest, m->digest, sizeof(e->digest));
-	owl_strlcpy(e->user, m->user, sizeof(e->user));
-	owl_strlcpy(e->unit, m->unit, sizeof(e->unit));
+	owl_strlcpy(e->package, id->package, sizeof(e->package));
+	owl_strlcpy(e->digest, id->digest, sizeof(e->digest));
+	owl_strlcpy(e->user, id->user, sizeof(e->user));
+	owl_strlcpy(e->unit, id->unit, sizeof(e->unit));
 	owl_strlcpy(e->container, p->cg.container_id, sizeof(e->container));
 	char dest[BL_DEST_MAX];
 	learn_dest(rec, l->agg, dest, sizeof(dest));

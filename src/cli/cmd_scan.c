@@ -10,6 +10,7 @@
 #include "core/names.h"
 #include "judge/judge.h"
 #include "pipeline/scan.h"
+#include "pipeline/stages.h"
 #include "render/escape.h"
 #include "render/report.h"
 #include "store/stage.h"
@@ -143,11 +144,13 @@ static void print_verbose(const struct scan_result *r)
 		}
 		fputc('\n', stderr);
 	}
-	fprintf(stderr, "owl: %zu sockets in %zu namespaces, %u processes walked, %zu own sockets, %zu shown\n",
-		r->ntotal, r->col.nns, r->pids_seen, r->nprocs, r->nrecs);
-	fprintf(stderr, "owl: time: collect %.1f ms, attribute %.1f ms, stages %.1f ms, judge %.1f ms\n",
-		(double)r->t_collect / 1e6, (double)r->t_attribute / 1e6, (double)r->t_stages / 1e6,
-		(double)r->t_judge / 1e6);
+	fprintf(stderr, "owl: %zu sockets in %zu network namespace%s, %u processes walked, %zu own sockets, %zu shown\n",
+		r->ntotal, r->col.nns, r->col.nns == 1 ? "" : "s", r->pids_seen, r->nprocs, r->nrecs);
+	fprintf(stderr, "owl: time: collect %.1f ms, attribute %.1f ms, stages %.1f ms (",
+		(double)r->t_collect / 1e6, (double)r->t_attribute / 1e6, (double)r->t_stages / 1e6);
+	for (size_t i = 0; scan_stages[i].name && i < OWL_ARRAY_SIZE(r->t_stage); i++)
+		fprintf(stderr, "%s%s %.1f", i ? ", " : "", scan_stages[i].name, (double)r->t_stage[i] / 1e6);
+	fprintf(stderr, "), judge %.1f ms\n", (double)r->t_judge / 1e6);
 	print_owners_how(&r->owners_how);
 }
 
@@ -291,14 +294,18 @@ static int scan_main(int argc, char **argv)
 	static char obuf[1 << 16];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if (json) {
-		struct owl_buf line;
-		owl_buf_init(&line);
+		struct owl_buf out;
+		struct report_cache *cache = report_cache_new(); /* NULL: written uncached */
+		owl_buf_init(&out);
 		for (size_t i = 0; i < r.nrecs; i++) {
-			owl_buf_reset(&line);
-			report_json_line(&line, &r, &r.recs[i]);
-			fwrite(line.data, 1, line.len, stdout);
+			report_json_line_cached(&out, &r, &r.recs[i], cache);
+			if (out.len >= (1u << 18) || i + 1 == r.nrecs) {
+				fwrite(out.data, 1, out.len, stdout);
+				owl_buf_reset(&out);
+			}
 		}
-		owl_buf_free(&line);
+		owl_buf_free(&out);
+		report_cache_free(cache);
 	} else {
 		struct table_opts to = {.width = cli_term_width(), .color = cli_use_color()};
 		report_table(stdout, &r, &to);

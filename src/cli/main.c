@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,11 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Big arrays (records, maps) come from their own mappings and go back
+	 * to the system when freed; glibc's default would raise the threshold
+	 * after the first such free and serve the next big calloc from the heap,
+	 * touching (and counting in RSS) every page of it. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (argc < 2) {
 		usage(stderr);
 		return OWL_EXIT_ERROR;

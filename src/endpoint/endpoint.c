@@ -165,11 +165,9 @@ static int collect_addrs(struct endpoint_ctx *x, struct scan_result *r, uint32_t
 	int rc = slots_init(&s, r->nrecs + 1);
 	if (rc < 0)
 		return rc;
-	x->addrs = calloc(r->nrecs ? r->nrecs : 1, sizeof(*x->addrs));
-	if (!x->addrs) {
-		free(s.idx);
-		return -ENOMEM;
-	}
+	/* grown as distinct addresses come: 100,000 sockets to one address
+	 * need one entry, not 100,000 */
+	size_t cap = 0;
 	for (size_t i = 0; i < r->nrecs; i++) {
 		const struct owl_conn *c = &r->recs[i].conn;
 		rec_addr[i] = UINT32_MAX;
@@ -180,6 +178,17 @@ static int collect_addrs(struct endpoint_ctx *x, struct scan_result *r, uint32_t
 		for (;; h = (h + 1) & s.mask) {
 			uint32_t k = s.idx[h];
 			if (k == UINT32_MAX) {
+				if (x->naddrs == cap) {
+					size_t nc = cap ? cap * 2 : 64;
+					struct endpoint_addr *na = realloc(x->addrs, nc * sizeof(*na));
+					if (!na) {
+						free(s.idx);
+						return -ENOMEM;
+					}
+					memset(na + cap, 0, (nc - cap) * sizeof(*na));
+					x->addrs = na;
+					cap = nc;
+				}
 				k = (uint32_t)x->naddrs++;
 				s.idx[h] = k;
 				x->addrs[k].addr = c->raddr;
@@ -235,8 +244,6 @@ struct group {
 	uint64_t netns;
 	uint16_t rport;
 	uint8_t transport;
-	uint32_t conns, synsent;
-	uint64_t out, in;
 };
 
 static bool counts_for_group(const struct owl_conn *c)
@@ -260,7 +267,8 @@ static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uin
 		return rc;
 	struct group *g = calloc(r->nrecs ? r->nrecs : 1, sizeof(*g));
 	uint32_t *rec_group = malloc((r->nrecs ? r->nrecs : 1) * sizeof(*rec_group));
-	if (!g || !rec_group) {
+	x->groups = calloc(r->nrecs ? r->nrecs : 1, sizeof(*x->groups));
+	if (!g || !rec_group || !x->groups) {
 		free(s.idx);
 		free(g);
 		free(rec_group);
@@ -270,7 +278,6 @@ static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uin
 	for (size_t i = 0; i < r->nrecs; i++) {
 		const struct owl_record *rec = &r->recs[i];
 		const struct owl_conn *c = &rec->conn;
-		const struct endpoint_info *ei = &x->infos[i];
 		rec_group[i] = UINT32_MAX;
 		if (rec_addr[i] == UINT32_MAX || !counts_for_group(c))
 			continue;
@@ -299,23 +306,20 @@ static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uin
 				break;
 		}
 		rec_group[i] = k;
-		g[k].conns++;
+		struct endpoint_group *eg = &x->groups[k];
+		struct endpoint_bytes b;
+		eg->conns++;
 		if (c->transport == OWL_TP_TCP && c->state == OWL_TCP_SYN_SENT)
-			g[k].synsent++;
-		if (ei->has_bytes) {
-			g[k].out += ei->bytes_out;
-			g[k].in += ei->bytes_in;
+			eg->synsent++;
+		if (endpoint_bytes(c, &b)) {
+			eg->out += b.out;
+			eg->in += b.in;
 		}
 	}
-	for (size_t i = 0; i < r->nrecs; i++) {
-		if (rec_group[i] == UINT32_MAX)
-			continue;
-		const struct group *gg = &g[rec_group[i]];
-		x->infos[i].group_conns = gg->conns;
-		x->infos[i].group_synsent = gg->synsent;
-		x->infos[i].group_out = gg->out;
-		x->infos[i].group_in = gg->in;
-	}
+	/* the groups stay where they are: infos point into them */
+	for (size_t i = 0; i < r->nrecs; i++)
+		if (rec_group[i] != UINT32_MAX)
+			x->infos[i].group = &x->groups[rec_group[i]];
 	free(s.idx);
 	free(g);
 	free(rec_group);
@@ -388,25 +392,29 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 			  ei->port_why);
 	else if (ei->port_checked && ei->port_class == PORT_UNCOMMON)
 		judge_add(rec, "port-unusual", OWL_SEV_LOW, "remote port %u is not a common service port", c->rport);
-	if (ei->group_conns >= l->high_volume)
+	static const struct endpoint_group nogroup;
+	const struct endpoint_group *g = ei->group ? ei->group : &nogroup;
+	struct endpoint_bytes b;
+	bool has_bytes = endpoint_bytes(c, &b);
+	if (g->conns >= l->high_volume)
 		judge_add(rec, "high-volume", ra && ra->scope == EP_SCOPE_LOOPBACK ? OWL_SEV_LOW : OWL_SEV_MEDIUM,
-			  "%u concurrent connections from %s to %s (threshold %u)", ei->group_conns, w, rt,
+			  "%u concurrent connections from %s to %s (threshold %u)", g->conns, w, rt,
 			  l->high_volume);
-	if (ei->has_bytes && is_upload(ei->bytes_out, ei->bytes_in, l)) {
-		fmt_bytes(ei->bytes_out, b1, sizeof(b1));
-		fmt_bytes(ei->bytes_in, b2, sizeof(b2));
+	if (has_bytes && is_upload(b.out, b.in, l)) {
+		fmt_bytes(b.out, b1, sizeof(b1));
+		fmt_bytes(b.in, b2, sizeof(b2));
 		judge_add(rec, "large-upload", OWL_SEV_MEDIUM,
 			  "this connection sent %s to %s and received %s (possible exfiltration)", b1, rt, b2);
-	} else if (ei->group_conns > 1 && is_upload(ei->group_out, ei->group_in, l)) {
-		fmt_bytes(ei->group_out, b1, sizeof(b1));
-		fmt_bytes(ei->group_in, b2, sizeof(b2));
+	} else if (g->conns > 1 && is_upload(g->out, g->in, l)) {
+		fmt_bytes(g->out, b1, sizeof(b1));
+		fmt_bytes(g->in, b2, sizeof(b2));
 		judge_add(rec, "large-upload", OWL_SEV_MEDIUM,
 			  "%u connections from %s sent %s to %s and received %s (possible exfiltration)",
-			  ei->group_conns, w, b1, rt, b2);
+			  g->conns, w, b1, rt, b2);
 	}
-	if (ei->group_synsent >= l->attempts)
+	if (g->synsent >= l->attempts)
 		judge_add(rec, "repeated-attempts", OWL_SEV_MEDIUM,
-			  "%u unanswered connection attempts (SYN-SENT) from %s to %s", ei->group_synsent, w, rt);
+			  "%u unanswered connection attempts (SYN-SENT) from %s to %s", g->synsent, w, rt);
 	else if (c->transport == OWL_TP_TCP && c->state == OWL_TCP_SYN_SENT && c->has_tcpinfo &&
 		 (c->retransmits || c->backoff))
 		judge_add(rec, "repeated-attempts", OWL_SEV_LOW,
@@ -527,12 +535,6 @@ int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 			 * SOCKS port, say) still count */
 			ei->port_checked = ei->remote->scope != EP_SCOPE_LOOPBACK || ei->port_class == PORT_ABUSE;
 		}
-		if (c->transport == OWL_TP_TCP && c->has_tcpinfo) {
-			ei->has_bytes = true;
-			ei->bytes_acked = c->bytes_acked;
-			ei->bytes_in = c->bytes_received;
-			ei->bytes_out = c->bytes_acked + c->wqueue;
-		}
 	}
 	rc = build_groups(x, r, rec_addr);
 	free(rec_addr);
@@ -552,6 +554,7 @@ void endpoint_ctx_free(struct endpoint_ctx *x)
 	ports_free(&x->ports);
 	free(x->addrs);
 	free(x->infos);
+	free(x->groups);
 	free(x);
 }
 

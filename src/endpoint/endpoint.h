@@ -60,13 +60,32 @@ struct endpoint_info {
 	bool port_checked;
 	const char *port_name;               /* service name or NULL */
 	const char *port_why;                /* abuse reason or NULL */
-	bool has_bytes;
-	uint64_t bytes_out;                  /* written by the application: acked + still queued */
-	uint64_t bytes_acked, bytes_in;
-	/* the (process, endpoint) group this socket belongs to (egress only) */
-	uint32_t group_conns, group_synsent;
-	uint64_t group_out, group_in;
+	/* the (process, endpoint) group this socket belongs to (egress only),
+	 * shared by its sockets; NULL when it belongs to none */
+	const struct endpoint_group *group;
 };
+
+/* Sockets of one process to one remote endpoint (address, port, transport,
+ * namespace). */
+struct endpoint_group {
+	uint32_t conns, synsent;
+	uint64_t out, in;
+};
+
+/* A TCP socket's byte counts from tcp_info (the record's own; not kept
+ * twice).  out is what the application wrote: acked + still queued. */
+struct endpoint_bytes {
+	uint64_t out, acked, in;
+};
+static inline bool endpoint_bytes(const struct owl_conn *c, struct endpoint_bytes *b)
+{
+	if (c->transport != OWL_TP_TCP || !c->has_tcpinfo)
+		return false;
+	b->acked = c->bytes_acked;
+	b->in = c->bytes_received;
+	b->out = c->bytes_acked + c->wqueue;
+	return true;
+}
 
 /* Behind scan_result.endpoint. */
 struct endpoint_ctx {
@@ -77,6 +96,7 @@ struct endpoint_ctx {
 	struct endpoint_addr *addrs;
 	size_t naddrs;
 	struct endpoint_info *infos;
+	struct endpoint_group *groups;       /* behind infos[].group */
 	bool resolved;
 	struct resolve_stats resolve;
 	/* why the stage failed (for the CLI's message) */

@@ -9,8 +9,9 @@ void endpoint_json_end(struct jsonw *w, const struct owl_record *rec, bool remot
 	const struct endpoint_info *ei = rec->endpoint;
 	if (!ei)
 		return;
-	if (ei->has_bytes)
-		jsonw_u64(w, "bytes", remote ? ei->bytes_in : ei->bytes_out);
+	struct endpoint_bytes b;
+	if (endpoint_bytes(&rec->conn, &b))
+		jsonw_u64(w, "bytes", remote ? b.in : b.out);
 	const struct endpoint_addr *a = ei->remote;
 	if (!remote || !a)
 		return;
@@ -67,17 +68,18 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 			jsonw_str(w, "abuse", ei->port_why);
 		jsonw_obj_close(w);
 	}
-	if (ei->has_bytes) {
-		jsonw_u64(w, "bytes_sent", ei->bytes_out);
-		jsonw_u64(w, "bytes_acked", ei->bytes_acked);
-		jsonw_u64(w, "bytes_received", ei->bytes_in);
+	struct endpoint_bytes b;
+	if (endpoint_bytes(&rec->conn, &b)) {
+		jsonw_u64(w, "bytes_sent", b.out);
+		jsonw_u64(w, "bytes_acked", b.acked);
+		jsonw_u64(w, "bytes_received", b.in);
 	}
-	if (ei->group_conns) {
+	if (ei->group && ei->group->conns) {
 		jsonw_obj_open(w, "group");
-		jsonw_u64(w, "connections", ei->group_conns);
-		jsonw_u64(w, "syn_sent", ei->group_synsent);
-		jsonw_u64(w, "bytes_sent", ei->group_out);
-		jsonw_u64(w, "bytes_received", ei->group_in);
+		jsonw_u64(w, "connections", ei->group->conns);
+		jsonw_u64(w, "syn_sent", ei->group->synsent);
+		jsonw_u64(w, "bytes_sent", ei->group->out);
+		jsonw_u64(w, "bytes_received", ei->group->in);
 		jsonw_obj_close(w);
 	}
 	jsonw_obj_close(w);

@@ -481,10 +481,10 @@ static void sec_connections(const struct explain_ctx *x, struct explain_out *o)
 			write_endpoint_facts(o, rec);
 		else if (rec->proc)
 			exo_fmt(o, "process", "process", "%d %s", (int)rec->proc->pid, rec->proc->comm);
-		const struct endpoint_info *ei = rec->endpoint;
-		if (ei && ei->has_bytes && (ei->bytes_out || ei->bytes_in)) {
-			fmt_bytes(ei->bytes_out, b1, sizeof(b1));
-			fmt_bytes(ei->bytes_in, b2, sizeof(b2));
+		struct endpoint_bytes eb;
+		if (rec->endpoint && endpoint_bytes(&rec->conn, &eb) && (eb.out || eb.in)) {
+			fmt_bytes(eb.out, b1, sizeof(b1));
+			fmt_bytes(eb.in, b2, sizeof(b2));
 			exo_fmt(o, "traffic", "traffic", "sent %s, received %s", b1, b2);
 		}
 		if (rec->nfindings) {

@@ -8,6 +8,7 @@
 
 #include "core/addr.h"
 #include "core/util.h"
+#include "judge/fset.h"
 
 static const char *const sev_names[] = {
 	[OWL_SEV_NONE] = "info", [OWL_SEV_INFO] = "info", [OWL_SEV_LOW] = "low",
@@ -27,49 +28,91 @@ int judge_severity_parse(const char *s)
 	return -EINVAL;
 }
 
+/* Swap rec's set for the interned copy of f[0..n), whose first same_upto
+ * findings are rec's unchanged. */
+static void set_findings(struct owl_record *rec, const struct owl_finding *f, uint32_t n, uint32_t same_upto)
+{
+	const struct owl_finding *nf = fset_intern_from(rec->findings, same_upto, f, n);
+	if (n && !nf)
+		return; /* out of memory: the record keeps what it had */
+	fset_unref(rec->findings);
+	rec->findings = nf;
+	rec->nfindings = nf ? n : 0;
+}
+
 void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
 {
-	struct owl_finding *f;
-	if (rec->nfindings == rec->findings_cap && rec->findings_cap < OWL_FINDINGS_MAX) {
-		/* 1, 2, 4, ... slots: 100,000 sockets with one finding each must
-		 * not cost 16 slots apiece */
-		uint32_t ncap = rec->findings_cap ? OWL_MIN(rec->findings_cap * 2, OWL_FINDINGS_MAX) : 1;
-		struct owl_finding *n = realloc(rec->findings, ncap * sizeof(*n));
-		if (!n) {
-			if (sev > rec->severity)
-				rec->severity = (uint8_t)sev; /* the verdict still counts it */
-			return;
-		}
-		rec->findings = n;
-		rec->findings_cap = ncap;
-	}
-	if (rec->nfindings < rec->findings_cap) {
-		f = &rec->findings[rec->nfindings++];
-	} else {
+	struct owl_finding tmp[OWL_FINDINGS_MAX];
+	uint32_t n = OWL_MIN(rec->nfindings, (uint32_t)OWL_FINDINGS_MAX), at = n;
+	if (sev > rec->severity)
+		rec->severity = (uint8_t)sev; /* the verdict counts it even if it is not kept */
+	if (n == OWL_FINDINGS_MAX) {
+		/* full: a more severe finding replaces the least severe one */
 		uint32_t lo = 0;
-		for (uint32_t i = 1; i < rec->nfindings; i++)
+		for (uint32_t i = 1; i < n; i++)
 			if (rec->findings[i].severity < rec->findings[lo].severity)
 				lo = i;
 		if (rec->findings[lo].severity >= sev)
 			return;
-		f = &rec->findings[lo];
+		at = lo;
 	}
+	if (n)
+		memcpy(tmp, rec->findings, n * sizeof(tmp[0]));
+	struct owl_finding *f = &tmp[at];
 	f->id = id;
 	f->severity = (uint8_t)sev;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	if (strcmp(fmt, "%s") == 0) /* a reason worked out once per process: no printf machinery */
+		owl_strlcpy(f->reason, va_arg(ap, const char *), sizeof(f->reason));
+	else
+		vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
 	va_end(ap);
-	if (sev > rec->severity)
-		rec->severity = (uint8_t)sev;
+	set_findings(rec, tmp, at == n ? n + 1 : n, at);
+}
+
+void judge_set_severity(struct owl_record *rec, uint32_t i, enum owl_severity sev)
+{
+	if (i >= rec->nfindings || rec->findings[i].severity == sev)
+		return;
+	struct owl_finding tmp[OWL_FINDINGS_MAX];
+	uint32_t n = OWL_MIN(rec->nfindings, (uint32_t)OWL_FINDINGS_MAX);
+	memcpy(tmp, rec->findings, n * sizeof(tmp[0]));
+	tmp[i].severity = (uint8_t)sev;
+	set_findings(rec, tmp, n, i);
+}
+
+void judge_share_findings(struct owl_record *dst, const struct owl_record *src)
+{
+	fset_ref(src->findings);
+	fset_unref(dst->findings);
+	dst->findings = src->findings;
+	dst->nfindings = src->nfindings;
+}
+
+void judge_add_all(struct owl_record *dst, const struct owl_record *src)
+{
+	if (!src->nfindings)
+		return;
+	if (!dst->nfindings) {
+		judge_share_findings(dst, src);
+		for (uint32_t i = 0; i < src->nfindings; i++)
+			if (src->findings[i].severity > dst->severity)
+				dst->severity = src->findings[i].severity;
+		return;
+	}
+	for (uint32_t i = 0; i < src->nfindings; i++) {
+		const struct owl_finding *f = &src->findings[i];
+		judge_add(dst, f->id, (enum owl_severity)f->severity, "%s", f->reason);
+	}
 }
 
 void judge_free_findings(struct owl_record *recs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(recs[i].findings);
+		fset_unref(recs[i].findings);
 		recs[i].findings = NULL;
-		recs[i].nfindings = recs[i].findings_cap = 0;
+		recs[i].nfindings = 0;
 	}
 }
 
@@ -117,9 +160,7 @@ size_t judge_filter_view(struct owl_record *recs, size_t n, bool all)
 		if (in_default_view(&recs[i])) {
 			recs[k++] = recs[i];
 		} else {
-			free(recs[i].findings); /* the record leaves the report */
-			recs[i].findings = NULL;
-			recs[i].nfindings = recs[i].findings_cap = 0;
+			judge_free_findings(&recs[i], 1); /* the record leaves the report */
 		}
 	}
 	return k;

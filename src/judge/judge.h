@@ -9,13 +9,24 @@
 #include "core/model.h"
 
 /* Add a finding (reason printf-style, truncated to one line of
- * OWL_REASON_MAX).  Does nothing once OWL_FINDINGS_MAX findings are held,
+ * OWL_REASON_MAX).  Findings live in shared, immutable sets (judge/fset.c):
+ * only the functions here change a record's findings.  Does nothing once OWL_FINDINGS_MAX findings are held,
  * except that a more severe finding replaces the least severe one. */
 void judge_add(struct owl_record *rec, const char *id, enum owl_severity sev, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Free the findings of n records (the records themselves stay). */
+/* Drop the findings of n records (the records themselves stay). */
 void judge_free_findings(struct owl_record *recs, size_t n);
+
+/* Change the severity of rec's i-th finding. */
+void judge_set_severity(struct owl_record *rec, uint32_t i, enum owl_severity sev);
+
+/* Add every finding of src to dst (shares src's set when dst has none):
+ * findings worked out once per process, given to each of its sockets. */
+void judge_add_all(struct owl_record *dst, const struct owl_record *src);
+
+/* dst carries the same findings as src (dst's own are dropped). */
+void judge_share_findings(struct owl_record *dst, const struct owl_record *src);
 
 /* True when rec holds a finding with this id. */
 bool judge_has(const struct owl_record *rec, const char *id);

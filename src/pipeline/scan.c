@@ -1,6 +1,7 @@
 #include "pipeline/scan.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +189,10 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	uint64_t t2 = owl_mono_ns();
 	r->t_attribute = t2 - t1;
 	for (const struct scan_stage *st = scan_stages; st->name; st++) {
+		uint64_t ts = owl_mono_ns();
 		rc = st->run(o, r);
+		if (st - scan_stages < (ptrdiff_t)OWL_ARRAY_SIZE(r->t_stage))
+			r->t_stage[st - scan_stages] = owl_mono_ns() - ts;
 		if (rc < 0) {
 			r->failed_stage = st->name;
 			goto out;

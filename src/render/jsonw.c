@@ -66,6 +66,22 @@ static void close_(struct jsonw *w, char c)
 		w->depth--;
 }
 
+void jsonw_init_members(struct jsonw *w, struct owl_buf *b)
+{
+	jsonw_init(w, b);
+	w->depth = 1;
+}
+
+void jsonw_members(struct jsonw *w, const char *frag, size_t len)
+{
+	if (!len)
+		return;
+	if (w->need_comma[w->depth])
+		owl_buf_putc(w->b, ',');
+	owl_buf_putn(w->b, frag, len);
+	w->need_comma[w->depth] = true;
+}
+
 void jsonw_obj_open(struct jsonw *w, const char *k) { open_(w, k, '{'); }
 void jsonw_obj_close(struct jsonw *w) { close_(w, '}'); }
 void jsonw_arr_open(struct jsonw *w, const char *k) { open_(w, k, '['); }

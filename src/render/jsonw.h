@@ -31,4 +31,12 @@ void jsonw_double(struct jsonw *w, const char *key, double v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_null(struct jsonw *w, const char *key);
 
+/* Members recorded earlier by a jsonw that started inside an object or
+ * array (see report_json's per-process cache): frag holds zero or more
+ * complete, comma-separated members; they are appended at the current
+ * level with the comma they need. */
+void jsonw_members(struct jsonw *w, const char *frag, size_t len);
+/* Start recording such members into b (an object level, no comma yet). */
+void jsonw_init_members(struct jsonw *w, struct owl_buf *b);
+
 #endif

@@ -1,5 +1,6 @@
 #include "render/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -7,6 +8,7 @@
 #include "attribute/procinfo.h"
 #include "attribute/users.h"
 #include "core/addr.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 #include "endpoint/endpoint_json.h"
 #include "judge/judge.h"
@@ -68,8 +70,182 @@ static void endpoint_obj(struct jsonw *w, const char *key, const struct owl_addr
 	jsonw_obj_close(w);
 }
 
-void report_record_fields(struct jsonw *w, const struct scan_result *s, const struct owl_record *rec,
-			  const char *action)
+/* ---- the per-process parts of a record, cached per process ---- */
+
+/* process, package, user, container, orchestrator: top level */
+static void seg_process(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	const struct owl_proc *p = key;
+	char t[40];
+	jsonw_obj_open(w, "process");
+	report_process_fields(w, p);
+	jsonw_obj_close(w);
+	verify_json_package(w, p);
+	if (p->have_status) {
+		jsonw_obj_open(w, "user");
+		snprintf(t, sizeof(t), "%u", p->uid);
+		jsonw_str(w, "id", t);
+		if (p->user[0])
+			jsonw_str(w, "name", p->user);
+		jsonw_obj_close(w);
+	}
+	if (p->cg.container_id[0]) {
+		jsonw_obj_open(w, "container");
+		jsonw_str(w, "id", p->cg.container_id);
+		if (p->cg.runtime)
+			jsonw_str(w, "runtime", cgroup_runtime_name(p->cg.runtime));
+		jsonw_obj_close(w);
+	}
+	if (p->cg.pod_uid[0]) {
+		jsonw_obj_open(w, "orchestrator");
+		jsonw_str(w, "type", "kubernetes");
+		jsonw_obj_open(w, "resource");
+		jsonw_str(w, "type", "pod");
+		jsonw_str(w, "id", p->cg.pod_uid);
+		jsonw_obj_close(w);
+		jsonw_obj_close(w);
+	}
+}
+
+/* owl.unit, slice, cgroup, args_truncated */
+static void seg_owl_proc(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	const struct owl_proc *p = key;
+	if (p->cg.unit[0])
+		jsonw_str(w, "unit", p->cg.unit);
+	if (p->cg.slice[0])
+		jsonw_str(w, "slice", p->cg.slice);
+	if (p->cgroup_path[0])
+		jsonw_str(w, "cgroup", p->cgroup_path);
+	if (p->args_truncated)
+		jsonw_bool(w, "args_truncated", true); /* process.args holds only the first OWL_ARGS_MAX bytes */
+}
+
+static void seg_verify(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	verify_json_owl(w, key);
+}
+
+static void seg_origin(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	report_origin_head(w, key);
+}
+
+static void seg_tl_head(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	report_timeline_head(w, key);
+}
+
+static void seg_tl_tail(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	report_timeline_tail(w, s, key);
+}
+
+/* owl.findings: keyed by the interned set */
+static void seg_findings(struct jsonw *w, const struct scan_result *s, const void *key)
+{
+	const struct owl_record *rec = key;
+	jsonw_arr_open(w, "findings");
+	for (uint32_t i = 0; i < rec->nfindings; i++) {
+		const struct owl_finding *f = &rec->findings[i];
+		jsonw_obj_open(w, NULL);
+		jsonw_str(w, "id", f->id);
+		jsonw_str(w, "severity", judge_severity_name(f->severity));
+		jsonw_str(w, "reason", f->reason);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+enum { SEG_PROCESS, SEG_OWL_PROC, SEG_VERIFY, SEG_ORIGIN, SEG_TL_HEAD, SEG_TL_TAIL, SEG_FINDINGS, SEG__N };
+
+typedef void (*seg_fn)(struct jsonw *w, const struct scan_result *s, const void *key);
+
+/* One process's (or one finding set's) JSON, written once per scan. */
+struct seg_entry {
+	size_t off[SEG__N];
+	uint32_t len[SEG__N];
+	uint8_t have;              /* bit per segment */
+};
+
+struct report_cache {
+	const struct scan_result *s;
+	struct owl_u64map map;     /* key: address of the process / finding set */
+	struct seg_entry *e;
+	size_t n, cap;
+	struct owl_buf frag;
+};
+
+struct report_cache *report_cache_new(void)
+{
+	struct report_cache *c = calloc(1, sizeof(*c));
+	if (c && owl_u64map_init(&c->map, 256) < 0) {
+		free(c);
+		return NULL;
+	}
+	if (c)
+		owl_buf_init(&c->frag);
+	return c;
+}
+
+void report_cache_free(struct report_cache *c)
+{
+	if (!c)
+		return;
+	owl_u64map_free(&c->map);
+	free(c->e);
+	owl_buf_free(&c->frag);
+	free(c);
+}
+
+/* Write segment k of key: from the cache when it holds it, else written
+ * into the cache first.  Anything failing falls back to writing directly. */
+static void seg(struct jsonw *w, struct report_cache *c, int k, seg_fn fn, const struct scan_result *s,
+		const void *key, const void *arg)
+{
+	if (!c || c->s != s || c->frag.oom) {
+		fn(w, s, arg);
+		return;
+	}
+	uint32_t idx;
+	uint64_t kk = (uint64_t)(uintptr_t)key;
+	if (!owl_u64map_get(&c->map, kk, &idx)) {
+		if (c->n == c->cap) {
+			size_t nc = c->cap ? c->cap * 2 : 64;
+			struct seg_entry *ne = realloc(c->e, nc * sizeof(*ne));
+			if (!ne) {
+				fn(w, s, arg);
+				return;
+			}
+			c->e = ne;
+			c->cap = nc;
+		}
+		if (owl_u64map_put(&c->map, kk, (uint32_t)c->n) < 0) {
+			fn(w, s, arg);
+			return;
+		}
+		idx = (uint32_t)c->n++;
+		c->e[idx].have = 0;
+	}
+	struct seg_entry *e = &c->e[idx];
+	if (!(e->have & (1u << k))) {
+		struct jsonw rw;
+		size_t start = c->frag.len;
+		jsonw_init_members(&rw, &c->frag);
+		fn(&rw, s, arg);
+		if (c->frag.oom || c->frag.len - start > UINT32_MAX) {
+			fn(w, s, arg);
+			return;
+		}
+		e->off[k] = start;
+		e->len[k] = (uint32_t)(c->frag.len - start);
+		e->have |= (uint8_t)(1u << k);
+	}
+	jsonw_members(w, c->frag.data + e->off[k], e->len[k]);
+}
+
+static void record_fields(struct jsonw *w, const struct scan_result *s, const struct owl_record *rec,
+			  const char *action, struct report_cache *cache)
 {
 	const struct owl_conn *c = &rec->conn;
 	const struct owl_proc *p = rec->proc;
@@ -116,34 +292,7 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 	}
 
 	if (p) {
-		jsonw_obj_open(w, "process");
-		report_process_fields(w, p);
-		jsonw_obj_close(w);
-		verify_json_package(w, p);
-		if (p->have_status) {
-			jsonw_obj_open(w, "user");
-			snprintf(t, sizeof(t), "%u", p->uid);
-			jsonw_str(w, "id", t);
-			if (p->user[0])
-				jsonw_str(w, "name", p->user);
-			jsonw_obj_close(w);
-		}
-		if (p->cg.container_id[0]) {
-			jsonw_obj_open(w, "container");
-			jsonw_str(w, "id", p->cg.container_id);
-			if (p->cg.runtime)
-				jsonw_str(w, "runtime", cgroup_runtime_name(p->cg.runtime));
-			jsonw_obj_close(w);
-		}
-		if (p->cg.pod_uid[0]) {
-			jsonw_obj_open(w, "orchestrator");
-			jsonw_str(w, "type", "kubernetes");
-			jsonw_obj_open(w, "resource");
-			jsonw_str(w, "type", "pod");
-			jsonw_str(w, "id", p->cg.pod_uid);
-			jsonw_obj_close(w);
-			jsonw_obj_close(w);
-		}
+		seg(w, cache, SEG_PROCESS, seg_process, s, p, p);
 	} else if (c->has_uid) {
 		char name[OWL_USER_MAX];
 		jsonw_obj_open(w, "user");
@@ -162,14 +311,8 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_str(w, "name", ns->name);
 	jsonw_obj_close(w);
 	jsonw_str(w, "state", owl_state_name(c));
-	if (p && p->cg.unit[0])
-		jsonw_str(w, "unit", p->cg.unit);
-	if (p && p->cg.slice[0])
-		jsonw_str(w, "slice", p->cg.slice);
-	if (p && p->cgroup_path[0])
-		jsonw_str(w, "cgroup", p->cgroup_path);
-	if (p && p->args_truncated)
-		jsonw_bool(w, "args_truncated", true); /* process.args holds only the first OWL_ARGS_MAX bytes */
+	if (p)
+		seg(w, cache, SEG_OWL_PROC, seg_owl_proc, s, p, p);
 	jsonw_arr_open(w, "pids");
 	for (uint32_t i = 0; i < rec->npids; i++)
 		jsonw_u64(w, NULL, rec->pids[i]);
@@ -224,22 +367,46 @@ void report_record_fields(struct jsonw *w, const struct scan_result *s, const st
 		jsonw_obj_close(w);
 	}
 
-	verify_json_owl(w, p);
+	if (p)
+		seg(w, cache, SEG_VERIFY, seg_verify, s, p, p);
+	else
+		verify_json_owl(w, p);
 	baseline_report_json(w, rec);
 	endpoint_json_owl(w, rec);
-	report_origin_fields(w, s, rec);
-	jsonw_str(w, "severity", judge_severity_name(rec->severity));
-	jsonw_arr_open(w, "findings");
-	for (uint32_t i = 0; i < rec->nfindings; i++) {
-		const struct owl_finding *f = &rec->findings[i];
-		jsonw_obj_open(w, NULL);
-		jsonw_str(w, "id", f->id);
-		jsonw_str(w, "severity", judge_severity_name(f->severity));
-		jsonw_str(w, "reason", f->reason);
+	if (p && p->origin) {
+		seg(w, cache, SEG_ORIGIN, seg_origin, s, p, p);
+		jsonw_obj_open(w, "timeline");
+		seg(w, cache, SEG_TL_HEAD, seg_tl_head, s, p, p);
+		report_timeline_first_seen(w, rec);
+		seg(w, cache, SEG_TL_TAIL, seg_tl_tail, s, p, p);
 		jsonw_obj_close(w);
 	}
-	jsonw_arr_close(w);
+	jsonw_str(w, "severity", judge_severity_name(rec->severity));
+	/* keyed by the interned set: records with the same findings share it */
+	if (rec->findings)
+		seg(w, cache, SEG_FINDINGS, seg_findings, s, rec->findings, rec);
+	else
+		seg_findings(w, s, rec);
 	jsonw_obj_close(w); /* owl */
+}
+
+void report_record_fields(struct jsonw *w, const struct scan_result *s, const struct owl_record *rec,
+			  const char *action)
+{
+	record_fields(w, s, rec, action, NULL);
+}
+
+void report_json_line_cached(struct owl_buf *out, const struct scan_result *s, const struct owl_record *rec,
+			     struct report_cache *cache)
+{
+	if (cache && !cache->s)
+		cache->s = s;
+	struct jsonw w;
+	jsonw_init(&w, out);
+	jsonw_obj_open(&w, NULL);
+	record_fields(&w, s, rec, "connection-observed", cache);
+	jsonw_obj_close(&w);
+	owl_buf_putc(out, '\n');
 }
 
 void report_json_line(struct owl_buf *out, const struct scan_result *s, const struct owl_record *rec)

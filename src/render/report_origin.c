@@ -60,9 +60,8 @@ void report_origin_parent(struct jsonw *w, const struct owl_proc *p)
 	}
 }
 
-void report_origin_fields(struct jsonw *w, const struct scan_result *s, const struct owl_record *rec)
+void report_origin_head(struct jsonw *w, const struct owl_proc *p)
 {
-	const struct owl_proc *p = rec->proc;
 	if (!p || !p->origin)
 		return;
 	const struct origin_info *oi = p->origin;
@@ -114,10 +113,11 @@ void report_origin_fields(struct jsonw *w, const struct scan_result *s, const st
 	jsonw_arr_close(w);
 	if (oi->chain_truncated)
 		jsonw_bool(w, "ancestry_truncated", true);
+}
 
-	const struct proc_timeline *tl = &oi->timeline;
-	const struct origin_ctx *c = s->origin;
-	jsonw_obj_open(w, "timeline");
+void report_timeline_head(struct jsonw *w, const struct owl_proc *p)
+{
+	const struct proc_timeline *tl = &p->origin->timeline;
 	time_field(w, "process_start", tl->start_ns);
 	if (tl->exe_stat_ok) {
 		jsonw_obj_open(w, "executable");
@@ -134,6 +134,10 @@ void report_origin_fields(struct jsonw *w, const struct scan_result *s, const st
 			jsonw_str(w, "installed_source", tl->package_time_source);
 		jsonw_obj_close(w);
 	}
+}
+
+void report_timeline_first_seen(struct jsonw *w, const struct owl_record *rec)
+{
 	/* the store's first sighting of this (process identity, destination) */
 	const struct baseline_match *bm = rec->baseline;
 	if (bm && bm->entry && bm->entry->first_seen > 0) {
@@ -143,6 +147,12 @@ void report_origin_fields(struct jsonw *w, const struct scan_result *s, const st
 	} else {
 		jsonw_str(w, "connection_first_seen", "not recorded");
 	}
+}
+
+void report_timeline_tail(struct jsonw *w, const struct scan_result *s, const struct owl_proc *p)
+{
+	const struct proc_timeline *tl = &p->origin->timeline;
+	const struct origin_ctx *c = s->origin;
 	if (c && c->have_changes && tl->start_ns) {
 		size_t a, b;
 		changes_range(&c->changes, tl->start_ns, c->window_ns, &a, &b);
@@ -162,5 +172,17 @@ void report_origin_fields(struct jsonw *w, const struct scan_result *s, const st
 		}
 		jsonw_arr_close(w);
 	}
+}
+
+void report_origin_fields(struct jsonw *w, const struct scan_result *s, const struct owl_record *rec)
+{
+	const struct owl_proc *p = rec->proc;
+	if (!p || !p->origin)
+		return;
+	report_origin_head(w, p);
+	jsonw_obj_open(w, "timeline");
+	report_timeline_head(w, p);
+	report_timeline_first_seen(w, rec);
+	report_timeline_tail(w, s, p);
 	jsonw_obj_close(w);
 }

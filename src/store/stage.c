@@ -40,7 +40,7 @@ static void lower_destination_findings(struct owl_record *rec)
 		for (size_t k = 0; k < OWL_ARRAY_SIZE(destination_ids); k++)
 			if (strcmp(rec->findings[i].id, destination_ids[k]) == 0 &&
 			    rec->findings[i].severity > OWL_SEV_INFO)
-				rec->findings[i].severity = OWL_SEV_INFO;
+				judge_set_severity(rec, i, OWL_SEV_INFO);
 	judge_verdict(rec);
 }
 
@@ -74,7 +74,7 @@ bool baseline_candidate(const struct owl_record *rec)
  * present.  When the stage did not run (--no-verify) nothing is vouched
  * for: no package identity, no known-agent.  verify's sha256 is of the
  * same running image as ours; it is taken when present (it is cached). */
-static bool proc_verified(const struct owl_proc *p, struct baseline_match *m)
+static bool proc_verified(const struct owl_proc *p, struct bm_identity *m)
 {
 	struct verify_identity vid;
 	if (verify_identity(p, &vid) < 0)
@@ -85,7 +85,7 @@ static bool proc_verified(const struct owl_proc *p, struct baseline_match *m)
 	return vid.passed && vid.package[0];
 }
 
-static void fill_identity(struct baseline_match *m, const struct owl_proc *p)
+static void fill_identity(struct bm_identity *m, const struct owl_proc *p)
 {
 	if (p->user[0])
 		owl_strlcpy(m->user, p->user, sizeof(m->user));
@@ -117,9 +117,11 @@ void baseline_judge_record(const struct baseline_set *set, const struct catalogu
 	const struct owl_conn *c = &rec->conn;
 	bool integrity = has_any(rec, integrity_ids, OWL_ARRAY_SIZE(integrity_ids));
 	bool benign = false;
+	static const struct bm_identity none;
+	const struct bm_identity *who = m->id ? m->id : &none;
 	struct baseline_identity id = {
-		.exe = p->exe, .package = m->package, .package_verified = m->verified, .digest = m->digest,
-		.user = m->user, .unit = m->unit, .container = p->cg.container_id,
+		.exe = p->exe, .package = who->package, .package_verified = who->verified, .digest = who->digest,
+		.user = who->user, .unit = who->unit, .container = p->cg.container_id,
 	};
 	/* the name the process resolved, when a live event knows it (never a
 	 * reverse-DNS name: whoever owns the address controls that) */
@@ -141,14 +143,14 @@ void baseline_judge_record(const struct baseline_set *set, const struct catalogu
 			m->status = BM_NEW;
 			judge_add(rec, "new-destination", OWL_SEV_LOW, "%s to %s port %u/%s is not in the baseline%s",
 				  p->exe[0] ? p->exe : p->comm, owl_addr_str(&c->raddr, ip), c->rport, d.transport,
-				  m->digest[0] ? "" : " (running image unreadable)");
+				  who->digest[0] ? "" : " (running image unreadable)");
 		}
 	} else {
 		m->status = BM_NO_BASELINE;
 	}
 
-	if (m->verified && !integrity && cat->n) {
-		const struct cat_entry *a = cat_match(cat, p->exe, m->package, d.transport, c->rport,
+	if (who->verified && !integrity && cat->n) {
+		const struct cat_entry *a = cat_match(cat, p->exe, who->package, d.transport, c->rport,
 						      cat_scope_of(&c->raddr), domain);
 		if (a) {
 			m->agent = a;
@@ -307,27 +309,43 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 	ctx->set = &ctx->gen->set;
 	ctx->cat = &ctx->gen->cat;
 	ctx->have_db = shared.db != NULL;
-	ctx->m = calloc(r->nrecs ? r->nrecs : 1, sizeof(*ctx->m));
-	if (!ctx->m)
+	/* one match per candidate socket, one identity per process */
+	size_t ncand = 0;
+	for (size_t i = 0; i < r->nrecs; i++)
+		ncand += baseline_candidate(&r->recs[i]);
+	ctx->m = calloc(ncand ? ncand : 1, sizeof(*ctx->m));
+	ctx->ids = calloc(r->nprocs ? r->nprocs : 1, sizeof(*ctx->ids));
+	uint8_t *have = calloc(r->nprocs ? r->nprocs : 1, 1);
+	if (!ctx->m || !ctx->ids || !have) {
+		free(have);
 		return -ENOMEM;
-	ctx->nm = r->nrecs;
+	}
 	const char *proc_root = o->proc_root ? o->proc_root : "/proc";
-	for (size_t i = 0; i < r->nrecs; i++) {
+	for (size_t i = 0; i < r->nrecs && ctx->nm < ncand; i++) {
 		struct owl_record *rec = &r->recs[i];
 		if (!baseline_candidate(rec))
 			continue;
-		struct baseline_match *m = &ctx->m[i];
+		size_t pi = ((uintptr_t)rec->proc - (uintptr_t)r->procs) / sizeof(*rec->proc);
+		if ((uintptr_t)rec->proc < (uintptr_t)r->procs || pi >= r->nprocs)
+			continue; /* not one of this scan's processes */
+		struct bm_identity *id = &ctx->ids[pi];
+		if (!have[pi]) {
+			have[pi] = 1;
+			fill_identity(id, rec->proc);
+			/* verify hashes every running image; with --no-verify owl
+			 * reads it here, but only when there are entries to compare
+			 * with.  A vanished process leaves the digest unknown: it then
+			 * matches no pinned entry, which is the safe side. */
+			if (!id->digest[0] && ctx->set->n &&
+			    imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, id->digest) < 0)
+				id->digest[0] = '\0';
+		}
+		struct baseline_match *m = &ctx->m[ctx->nm++];
+		m->id = id;
 		rec->baseline = m;
-		fill_identity(m, rec->proc);
-		/* verify hashes every running image; with --no-verify owl reads
-		 * it here, but only when there are entries to compare with.  A
-		 * vanished process leaves the digest unknown: it then matches no
-		 * pinned entry, which is the safe side. */
-		if (!m->digest[0] && ctx->set->n &&
-		    imgdigest_proc_exe(proc_root, rec->proc->pid, &shared.digests, m->digest) < 0)
-			m->digest[0] = '\0';
 		baseline_judge_record(ctx->set, ctx->cat, rec, m);
 	}
+	free(have);
 	return 0;
 }
 
@@ -337,6 +355,7 @@ void store_ctx_free(struct store_ctx *ctx)
 		return;
 	gen_unref(ctx->gen);
 	free(ctx->m);
+	free(ctx->ids);
 	free(ctx);
 }
 
@@ -366,15 +385,19 @@ void baseline_report_json(struct jsonw *w, const struct owl_record *rec)
 			jsonw_str(w, "note", m->entry->note);
 	}
 	jsonw_obj_open(w, "identity");
-	if (m->digest[0])
-		jsonw_str(w, "sha256", m->digest);
-	if (m->package[0])
-		jsonw_str(w, "package", m->package);
-	jsonw_bool(w, "verified", m->verified);
-	if (m->user[0])
-		jsonw_str(w, "user", m->user);
-	if (m->unit[0])
-		jsonw_str(w, "unit", m->unit);
+	if (m->id) {
+		if (m->id->digest[0])
+			jsonw_str(w, "sha256", m->id->digest);
+		if (m->id->package[0])
+			jsonw_str(w, "package", m->id->package);
+		jsonw_bool(w, "verified", m->id->verified);
+		if (m->id->user[0])
+			jsonw_str(w, "user", m->id->user);
+		if (m->id->unit[0])
+			jsonw_str(w, "unit", m->id->unit);
+	} else {
+		jsonw_bool(w, "verified", false);
+	}
 	jsonw_obj_close(w);
 	jsonw_obj_close(w);
 	if (m->agent) {

@@ -30,17 +30,22 @@ enum bm_status {
 	BM_HELD_BACK,       /* an entry covers it, but an integrity finding forbids trust */
 };
 
-/* Behind owl_record.baseline. */
-struct baseline_match {
-	uint8_t status;                       /* enum bm_status */
-	const struct baseline_rule *entry;    /* BM_DOCUMENTED / BM_HELD_BACK */
-	const struct cat_entry *agent;        /* known-agent entry, or NULL */
+/* A process's identity as `baseline learn` records it: one per process,
+ * shared by all its sockets. */
+struct bm_identity {
 	bool verified;                        /* the verify stage vouched for the image */
-	/* the identity as recorded by `baseline learn` */
 	char digest[IMGDIGEST_HEX_MAX];          /* "" when it could not be read */
 	char package[BL_PKG_MAX];
 	char user[OWL_USER_MAX];
 	char unit[OWL_UNIT_MAX];
+};
+
+/* Behind owl_record.baseline (one per outbound socket with an owner). */
+struct baseline_match {
+	uint8_t status;                       /* enum bm_status */
+	const struct baseline_rule *entry;    /* BM_DOCUMENTED / BM_HELD_BACK */
+	const struct cat_entry *agent;        /* known-agent entry, or NULL */
+	const struct bm_identity *id;         /* never NULL once judged */
 };
 
 struct bl_gen;
@@ -51,8 +56,9 @@ struct store_ctx {
 	const struct baseline_set *set;       /* inside gen: every entry (n = 0: no baseline) */
 	const struct catalogue *cat;          /* inside gen: the catalogue and its file:line errors */
 	bool have_db;                         /* a store was opened */
-	struct baseline_match *m;             /* one per record, before the view filter */
+	struct baseline_match *m;             /* one per candidate record */
 	size_t nm;
+	struct bm_identity *ids;              /* one per process of the scan */
 };
 
 /* The stage (scan_stages[]).  The store, the baseline and the catalogue

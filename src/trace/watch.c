@@ -665,14 +665,9 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	const struct owl_record *base = &s->recs[0];
 
 	struct owl_record rec;
-	struct owl_finding fbuf[OWL_FINDINGS_MAX];
 	memset(&rec, 0, sizeof(rec));
 	rec.conn = c;
-	rec.findings = fbuf; /* judge_add() fills it, nothing to free */
-	rec.findings_cap = OWL_FINDINGS_MAX;
-	rec.nfindings = OWL_MIN(base->nfindings, (uint32_t)OWL_FINDINGS_MAX);
-	if (base->findings && rec.nfindings)
-		memcpy(fbuf, base->findings, sizeof(fbuf[0]) * rec.nfindings);
+	judge_share_findings(&rec, base); /* dropped after emit */
 	rec.endpoint = base->endpoint;
 	rec.baseline = base->baseline;
 	rec.trace = &ti;
@@ -696,6 +691,7 @@ static void on_conn(struct watch *w, const struct owl_ev_conn *e, watch_emit_cb 
 	count_findings(w, &rec);
 	s->time_ns = now;
 	emit(s, &rec, ud);
+	judge_free_findings(&rec, 1);
 	if (p) {
 		p->verify = NULL;
 		p->origin = NULL;

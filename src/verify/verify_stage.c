@@ -334,8 +334,23 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 			}
 			return -ENOMEM;
 		}
-	for (size_t i = 0; i < r->nrecs; i++)
-		verify_judge(r->recs[i].proc, &r->recs[i]);
+	/* the findings are the process's: judged once per process, shared by
+	 * its sockets */
+	struct owl_record *tmpl = calloc(r->nprocs ? r->nprocs : 1, sizeof(*tmpl));
+	if (!tmpl)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nprocs; i++)
+		verify_judge(&r->procs[i], &tmpl[i]);
+	for (size_t i = 0; i < r->nrecs; i++) {
+		const struct owl_proc *p = r->recs[i].proc;
+		size_t pi = ((uintptr_t)p - (uintptr_t)r->procs) / sizeof(*p);
+		if (p && (uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs)
+			judge_add_all(&r->recs[i], &tmpl[pi]);
+		else
+			verify_judge(p, &r->recs[i]);
+	}
+	judge_free_findings(tmpl, r->nprocs);
+	free(tmpl);
 	return 0;
 }
 

@@ -129,10 +129,13 @@ static void test_rules(void **s)
 		assert_int_equal(owl_addr_parse("203.0.113.9", &rec.conn.raddr), 0);
 		rec.conn.rport = c->port;
 		assert_true(baseline_candidate(&rec));
-		strcpy(m.digest, c->digest);
-		m.verified = c->verified;
+		static struct bm_identity id;
+		memset(&id, 0, sizeof(id));
+		m.id = &id;
+		strcpy(id.digest, c->digest);
+		id.verified = c->verified;
 		if (c->verified)
-			strcpy(m.package, "openssh-client");
+			strcpy(id.package, "openssh-client");
 		if (c->pre_id)
 			judge_add(&rec, c->pre_id, (enum owl_severity)c->pre_sev, "pre");
 		/* a port-unusual finding rides along in the lowering cases */
@@ -209,7 +212,10 @@ static void test_domain(void **s)
 			strcpy(ti.domain, names[i]);
 			rec.trace = &ti;
 		}
-		strcpy(m.digest, D1);
+		static struct bm_identity id;
+		memset(&id, 0, sizeof(id));
+		m.id = &id;
+		strcpy(id.digest, D1);
 		baseline_judge_record(&set, &cat, &rec, &m);
 		assert_int_equal(m.status, want[i]);
 		judge_free_findings(&rec, 1);

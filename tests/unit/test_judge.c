@@ -1,0 +1,93 @@
+/* judge: findings in interned sets — sharing, copy on change, the
+ * OWL_FINDINGS_MAX replacement rule, reference counts back to zero. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "judge/fset.h"
+#include "judge/judge.h"
+
+static void test_shared_sets(void **state)
+{
+	(void)state;
+	struct owl_record r[3];
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 3; i++) {
+		judge_add(&r[i], "exe-unpackaged", OWL_SEV_LOW, "no installed package owns %s", "/opt/x");
+		judge_add(&r[i], "recent-binary", OWL_SEV_LOW, "changed at %d", 5);
+	}
+	/* same story, one set */
+	assert_ptr_equal(r[0].findings, r[1].findings);
+	assert_ptr_equal(r[1].findings, r[2].findings);
+	assert_int_equal(r[0].nfindings, 2);
+	assert_int_equal(fset_count(), 1);
+	/* a change copies: the others keep theirs */
+	judge_add(&r[2], "high-volume", OWL_SEV_MEDIUM, "250 connections");
+	assert_ptr_not_equal(r[2].findings, r[0].findings);
+	assert_int_equal(r[0].nfindings, 2);
+	assert_int_equal(r[2].nfindings, 3);
+	assert_int_equal(r[2].severity, OWL_SEV_MEDIUM);
+	assert_string_equal(r[2].findings[2].reason, "250 connections");
+	assert_int_equal(fset_count(), 2);
+	judge_set_severity(&r[2], 2, OWL_SEV_INFO);
+	assert_int_equal(r[2].findings[2].severity, OWL_SEV_INFO);
+	judge_verdict(&r[2]);
+	assert_int_equal(r[2].severity, OWL_SEV_LOW);
+	/* sharing takes a reference */
+	struct owl_record w;
+	memset(&w, 0, sizeof(w));
+	judge_share_findings(&w, &r[0]);
+	assert_ptr_equal(w.findings, r[0].findings);
+	judge_free_findings(r, 3);
+	assert_int_equal(fset_count(), 1);
+	assert_string_equal(w.findings[0].reason, "no installed package owns /opt/x");
+	judge_free_findings(&w, 1);
+	assert_int_equal(fset_count(), 0);
+	assert_null(w.findings);
+}
+
+static void test_full_replaces_least_severe(void **state)
+{
+	(void)state;
+	struct owl_record r;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < OWL_FINDINGS_MAX; i++)
+		judge_add(&r, "port-unusual", i == 3 ? OWL_SEV_INFO : OWL_SEV_LOW, "n%d", i);
+	assert_int_equal(r.nfindings, OWL_FINDINGS_MAX);
+	judge_add(&r, "port-unusual", OWL_SEV_INFO, "ignored");
+	assert_int_equal(r.nfindings, OWL_FINDINGS_MAX);
+	assert_string_equal(r.findings[3].reason, "n3");
+	judge_add(&r, "preload", OWL_SEV_HIGH, "LD_PRELOAD");
+	assert_string_equal(r.findings[3].reason, "LD_PRELOAD");
+	assert_int_equal(r.severity, OWL_SEV_HIGH);
+	assert_true(judge_has(&r, "preload"));
+	judge_free_findings(&r, 1);
+	assert_int_equal(fset_count(), 0);
+}
+
+static void test_reason_bounded(void **state)
+{
+	(void)state;
+	struct owl_record r;
+	char big[1000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memset(&r, 0, sizeof(r));
+	judge_add(&r, "exe-unpackaged", OWL_SEV_LOW, "%s", big);
+	assert_int_equal(strlen(r.findings[0].reason), OWL_REASON_MAX - 1);
+	judge_free_findings(&r, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shared_sets),
+		cmocka_unit_test(test_full_replaces_least_severe),
+		cmocka_unit_test(test_reason_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
