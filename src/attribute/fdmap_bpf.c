@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/types.h>
@@ -194,6 +195,51 @@ static int take(struct builder *b, const struct owl_fditer_rec *r, const struct 
 	return add_owner(b, r->ino, r->tgid, r->fd);
 }
 
+static int builder_init(struct builder *b, struct fdmap *m, size_t expect)
+{
+	memset(m, 0, sizeof(*m));
+	memset(b, 0, sizeof(*b));
+	b->m = m;
+	int rc = owl_u64map_init(&m->head, expect + 16);
+	if (rc == 0)
+		rc = owl_u64map_init(&b->tgids, 1024);
+	return rc;
+}
+
+static int builder_feed(struct builder *b, const char *buf, size_t nrec, const struct owl_u64map *want)
+{
+	int rc = 0;
+	for (size_t i = 0; i < nrec && !rc; i++) {
+		struct owl_fditer_rec r;
+		memcpy(&r, buf + i * sizeof(r), sizeof(r));
+		rc = take(b, &r, want);
+	}
+	return rc;
+}
+
+/* the map stays in b->m; on failure it is freed */
+static int builder_end(struct builder *b, int rc)
+{
+	free(b->tail);
+	owl_u64map_free(&b->tgids);
+	b->tail = NULL;
+	if (rc < 0)
+		fdmap_free(b->m);
+	return rc;
+}
+
+int fdmap_from_records(struct fdmap *m, const void *buf, size_t len, const struct owl_u64map *want)
+{
+	struct builder b;
+	size_t nrec = len / sizeof(struct owl_fditer_rec);
+	if (nrec > MAX_RECORDS)
+		return -EFBIG;
+	int rc = builder_init(&b, m, want ? want->n : nrec);
+	if (rc == 0)
+		rc = builder_feed(&b, buf, nrec, want);
+	return builder_end(&b, rc);
+}
+
 static int read_iter(int fd, struct builder *b, const struct owl_u64map *want, uint64_t *read_ns)
 {
 	char *buf = malloc(READ_BUF);
@@ -219,11 +265,7 @@ static int read_iter(int fd, struct builder *b, const struct owl_u64map *want, u
 			break;
 		have += (size_t)n;
 		size_t nrec = have / sizeof(struct owl_fditer_rec);
-		for (size_t i = 0; i < nrec && !rc; i++) {
-			struct owl_fditer_rec r;
-			memcpy(&r, buf + i * sizeof(r), sizeof(r));
-			rc = getenv("XX") ? 0 : take(b, &r, want);
-		}
+		rc = builder_feed(b, buf, nrec, want);
 		if (rc)
 			break;
 		total += nrec;
@@ -239,82 +281,168 @@ static int read_iter(int fd, struct builder *b, const struct owl_u64map *want, u
 	return rc;
 }
 
-int fdmap_build_bpf(struct fdmap *m, const struct owl_u64map *want, struct fdmap_how *how)
-{
-	struct owl_fditer *skel = NULL;
-	struct bpf_link *link = NULL;
-	int ifd = -1, rc;
-	uint64_t t0 = owl_mono_ns();
-	struct builder b = {.m = m};
+/* The iterator, loaded: fdmap_prepare starts the load on a thread (most of
+ * it is libbpf parsing the kernel's BTF, milliseconds) so that it overlaps
+ * the socket collection; fdmap_build_any waits for it and reads. */
+struct fdmap_pre {
+	pthread_t tid;
+	bool started, print_set;
+	libbpf_print_fn_t old_print;
+	struct owl_fditer *skel;
+	struct bpf_link *link;
+	int ifd;
+	int rc;                /* of the checks and the load */
+	const char *step;
+	char msg[sizeof(((struct fdmap_how *)0)->bpf_msg)];
+	uint64_t load_ns;
+};
 
-	memset(m, 0, sizeof(*m));
-	last_msg[0] = 0;
-	libbpf_print_fn_t old = libbpf_set_print(keep_msg);
-	how->bpf_step = "open";
-	skel = owl_fditer__open();
-	if (!skel) {
-		rc = errno ? -errno : -EINVAL;
+static void pre_load(struct fdmap_pre *p)
+{
+	uint64_t t0 = owl_mono_ns();
+	p->step = "open";
+	p->skel = owl_fditer__open();
+	if (!p->skel) {
+		p->rc = errno ? -errno : -EINVAL;
 		goto out;
 	}
-	how->bpf_step = "load";
-	rc = owl_fditer__load(skel);
-	if (rc < 0)
+	p->step = "load";
+	p->rc = owl_fditer__load(p->skel);
+	if (p->rc < 0)
 		goto out;
-	how->bpf_step = "attach";
-	link = bpf_program__attach_iter(skel->progs.owl_fditer, NULL);
-	if (!link) {
-		rc = errno ? -errno : -EINVAL;
-		goto out;
-	}
-	ifd = bpf_iter_create(bpf_link__fd(link));
-	if (ifd < 0) {
-		rc = errno ? -errno : -EINVAL;
+	p->step = "attach";
+	p->link = bpf_program__attach_iter(p->skel->progs.owl_fditer, NULL);
+	if (!p->link) {
+		p->rc = errno ? -errno : -EINVAL;
 		goto out;
 	}
-	uint64_t t1 = owl_mono_ns();
-	how->load_ns = t1 - t0;
-	how->bpf_step = "read";
-	size_t expect = want ? want->n : 4096;
-	rc = owl_u64map_init(&m->head, expect + 16);
-	if (rc == 0)
-		rc = owl_u64map_init(&b.tgids, 1024);
-	if (rc == 0)
-		rc = read_iter(ifd, &b, want, &how->read_ns);
-	how->walk_ns = owl_mono_ns() - t1;
+	p->ifd = bpf_iter_create(bpf_link__fd(p->link));
+	if (p->ifd < 0)
+		p->rc = errno ? -errno : -EINVAL;
 out:
-	if (ifd >= 0)
-		close(ifd);
-	bpf_link__destroy(link);
-	owl_fditer__destroy(skel);
-	libbpf_set_print(old);
-	free(b.tail);
-	owl_u64map_free(&b.tgids);
+	if (p->rc == -1)
+		p->rc = -EPERM;
+	p->load_ns = owl_mono_ns() - t0;
+}
+
+static void *pre_thread(void *arg)
+{
+	pre_load(arg);
+	return NULL;
+}
+
+/* wait for the load; libbpf's printer back as it was */
+static void pre_join(struct fdmap_pre *p)
+{
+	if (p->started)
+		pthread_join(p->tid, NULL);
+	p->started = false;
+	if (p->print_set) {
+		libbpf_set_print(p->old_print);
+		p->print_set = false;
+		if (p->rc < 0)
+			snprintf(p->msg, sizeof(p->msg), "%s", last_msg);
+	}
+}
+
+static void pre_close(struct fdmap_pre *p)
+{
+	if (p->ifd >= 0)
+		close(p->ifd);
+	p->ifd = -1;
+	bpf_link__destroy(p->link);
+	p->link = NULL;
+	owl_fditer__destroy(p->skel);
+	p->skel = NULL;
+}
+
+/* checks, then the load, on a thread when `async` */
+static void pre_start(struct fdmap_pre *p, const char *proc_root, bool async)
+{
+	memset(p, 0, sizeof(*p));
+	p->ifd = -1;
+	p->rc = fdmap_bpf_usable(proc_root, &p->step);
+	if (p->rc < 0)
+		return;
+	last_msg[0] = 0;
+	p->old_print = libbpf_set_print(keep_msg);
+	p->print_set = true;
+	if (async)
+		p->started = pthread_create(&p->tid, NULL, pre_thread, p) == 0;
+	if (!p->started)
+		pre_load(p);
+}
+
+struct fdmap_pre *fdmap_prepare(const char *proc_root, enum fdmap_backend mode)
+{
+	if (mode == FDMAP_PROC)
+		return NULL;
+	struct fdmap_pre *p = malloc(sizeof(*p));
+	if (p)
+		pre_start(p, proc_root, true);
+	return p;
+}
+
+void fdmap_prepare_drop(struct fdmap_pre *p)
+{
+	if (!p)
+		return;
+	pre_join(p);
+	pre_close(p);
+	free(p);
+}
+
+/* Read the loaded iterator into m.  Returns 0 or -errno. */
+static int pre_read(struct fdmap_pre *p, struct fdmap *m, const struct owl_u64map *want, struct fdmap_how *how)
+{
+	uint64_t t0 = owl_mono_ns();
+	pre_join(p);
+	how->wait_ns = owl_mono_ns() - t0;
+	how->load_ns = p->load_ns;
+	memset(m, 0, sizeof(*m));
+	int rc = p->rc;
+	if (rc == 0) {
+		struct builder b;
+		p->step = "read";
+		t0 = owl_mono_ns();
+		rc = builder_init(&b, m, want ? want->n : 4096);
+		if (rc == 0)
+			rc = read_iter(p->ifd, &b, want, &how->read_ns);
+		rc = builder_end(&b, rc);
+		how->walk_ns = owl_mono_ns() - t0;
+	}
+	pre_close(p);
 	if (rc < 0) {
-		rc = rc == -1 ? -EPERM : rc;
 		how->bpf_err = rc;
-		snprintf(how->bpf_msg, sizeof(how->bpf_msg), "%s", last_msg);
+		how->bpf_step = p->step;
+		snprintf(how->bpf_msg, sizeof(how->bpf_msg), "%s", p->msg);
 		fdmap_free(m);
 		return rc;
 	}
 	how->bpf_step = NULL;
 	how->bpf_err = 0;
-	m->pids_denied = 0;
 	return 0;
 }
 
+int fdmap_build_bpf(struct fdmap *m, const struct owl_u64map *want, struct fdmap_how *how)
+{
+	struct fdmap_pre p;
+	pre_start(&p, "/proc", false);
+	return pre_read(&p, m, want, how);
+}
+
 int fdmap_build_any(struct fdmap *m, const char *proc_root, const struct owl_u64map *want, int threads,
-		    enum fdmap_backend mode, struct fdmap_how *how)
+		    enum fdmap_backend mode, struct fdmap_pre *pre, struct fdmap_how *how)
 {
 	memset(how, 0, sizeof(*how));
-	if (mode != FDMAP_PROC) {
-		const char *step = NULL;
-		int rc = fdmap_bpf_usable(proc_root, &step);
-		if (rc == 0)
-			rc = fdmap_build_bpf(m, want, how);
-		else {
-			how->bpf_err = rc;
-			how->bpf_step = step;
-		}
+	if (mode == FDMAP_PROC)
+		fdmap_prepare_drop(pre);
+	else {
+		struct fdmap_pre local;
+		if (!pre)
+			pre_start(&local, proc_root, false);
+		int rc = pre_read(pre ? pre : &local, m, want, how);
+		free(pre);
 		if (rc == 0) {
 			how->used = FDMAP_BPF;
 			return 0;

@@ -105,8 +105,11 @@ static void print_owners_how(const struct fdmap_how *h)
 			 msg[0] ? ": " : "", msg);
 	}
 	if (h->used == FDMAP_BPF)
-		fprintf(stderr, "owl: owners: BPF task_file iterator (load %.1f ms, walk %.1f ms)\n",
-			(double)h->load_ns / 1e6, (double)h->walk_ns / 1e6);
+		fprintf(stderr, "owl: owners: BPF task_file iterator (load %.1f ms during collect, waited %.1f ms; "
+			"walk %.1f ms, of which the kernel %.1f ms)\n", (double)h->load_ns / 1e6, (double)h->wait_ns / 1e6,
+			(double)h->walk_ns / 1e6, (double)h->read_ns / 1e6);
+	else if (h->used != FDMAP_PROC)
+		fprintf(stderr, "owl: owners: BPF iterator failed: %s\n", why);
 	else if (h->bpf_err)
 		fprintf(stderr, "owl: owners: /proc/PID/fd walk (%.1f ms); BPF iterator not used: %s\n",
 			(double)h->walk_ns / 1e6, why);

@@ -113,11 +113,15 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->is_root = geteuid() == 0;
 
 	uint64_t t0 = owl_mono_ns();
+	/* the owner map's BPF iterator loads on a thread while we collect */
+	struct fdmap_pre *pre = fdmap_prepare(proc_root, o->owners);
 	struct collect_opts co = o->collect;
 	co.elsize = sizeof(struct owl_record); /* records are built in place */
 	rc = collect_sockets(&co, &r->col);
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	/* the records take over the collected elements */
 	r->recs = r->col.conns.data;
 	size_t nconn = r->col.conns.len;
@@ -126,8 +130,10 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->nalloc = nconn;
 	r->ntotal = nconn;
 	rc = collect_set_directions(r->recs, nconn, sizeof(struct owl_record));
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	name_namespaces(r, proc_root);
 
 	uint64_t t1 = owl_mono_ns();
@@ -135,11 +141,14 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	for (size_t i = 0; i < nconn; i++)
 		if (r->recs[i].conn.inode && owl_u64map_put(&want, r->recs[i].conn.inode, (uint32_t)i) < 0) {
 			owl_u64map_free(&want);
+			fdmap_prepare_drop(pre);
 			return -ENOMEM;
 		}
 	int threads = o->threads;
@@ -148,7 +157,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 		threads = c > 4 ? 4 : c < 1 ? 1 : (int)c;
 	}
 	struct fdmap m;
-	rc = fdmap_build_any(&m, proc_root, &want, threads, o->owners, &r->owners_how);
+	rc = fdmap_build_any(&m, proc_root, &want, threads, o->owners, pre, &r->owners_how);
 	owl_u64map_free(&want);
 	if (rc < 0)
 		return rc;

@@ -138,7 +138,7 @@ PY
 	run --separate-stderr "$OWL" scan --netns owlfd-a --no-verify -v
 	[ "$status" -le 1 ]
 	[[ "$stderr" == *"owl: owners: "* ]]
-	if [[ "$stderr" == *"BPF task_file iterator (load "*" ms, walk "*" ms)"* ]]; then
+	if [[ "$stderr" == *"BPF task_file iterator (load "*" ms during collect, waited "*" ms; walk "*" ms"* ]]; then
 		run --separate-stderr "$OWL" scan --netns owlfd-a --no-verify --owners bpf -v
 		[ "$status" -le 1 ]
 		[[ "$stderr" == *"owl: owners: BPF task_file iterator"* ]]
@@ -162,6 +162,16 @@ PY
 	run --separate-stderr setpriv --inh-caps=-all --bounding-set=-bpf,-perfmon,-sys_admin "$OWL" scan --all --no-verify -v
 	[ "$status" -le 1 ]
 	[[ "$stderr" == *"BPF iterator not used: no CAP_BPF+CAP_PERFMON"* ]]
+	# root of a user namespace: the capabilities look right, the kernel refuses the load
+	if unshare --user --map-root-user true 2>/dev/null; then
+		run --separate-stderr unshare --user --map-root-user "$OWL" scan --all --no-verify -v
+		[ "$status" -le 1 ]
+		[[ "$stderr" == *"owl: owners: /proc/PID/fd walk"*"BPF iterator not used: load: Operation not permitted"* ]]
+		[[ "$stderr" != *"libbpf: "*$'\n'*"libbpf: "* ]] # libbpf's own lines are not printed, only the last, in the reason
+		run --separate-stderr unshare --user --map-root-user "$OWL" scan --all --no-verify --owners bpf
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"owl: owners: BPF iterator failed: load: Operation not permitted"* ]]
+	fi
 	# bpf forced where it cannot run: an error, exit 2, with the reason
 	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups "$OWL" scan --all --no-verify --owners bpf
 	[ "$status" -eq 2 ]
