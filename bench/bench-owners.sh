@@ -4,6 +4,7 @@
 # walk), and the whole scan's wall time, on the same load in the same run.
 #
 # usage: bench/bench-owners.sh [N P [RUNS]]   (default: 50000 200 3; run as root)
+#        NOLOAD=1 bench/bench-owners.sh   measures the load already running
 #
 # Load: bench/loadgen.c, N established loopback TCP connections over P
 # processes (both ends held, so 2N sockets).  Prints medians: wall time,
@@ -20,17 +21,20 @@ mkdir -p "$out"
 [ -x "$OWL" ] || { echo "build owl first (ninja -C build)" >&2; exit 2; }
 cc -O2 -o "$out/loadgen" bench/loadgen.c || exit 2
 
-ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
-"$out/loadgen" "$N" "$P" >"$out/loadgen-owners.log" 2>&1 &
-lg=$!
-trap 'kill $lg 2>/dev/null; wait $lg 2>/dev/null' EXIT
-for _ in $(seq 600); do
-	grep -q ready "$out/loadgen-owners.log" && break
-	kill -0 $lg 2>/dev/null || { cat "$out/loadgen-owners.log"; exit 1; }
-	sleep 0.2
-done
-grep -q ready "$out/loadgen-owners.log" || { echo "load generator did not come up" >&2; exit 1; }
-echo "load: $(cat "$out/loadgen-owners.log"); TCP sockets now: $(ss -tan | wc -l)"
+if [ -z "${NOLOAD:-}" ]; then
+	ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
+	"$out/loadgen" "$N" "$P" >"$out/loadgen-owners.log" 2>&1 &
+	lg=$!
+	trap 'kill $lg 2>/dev/null; wait $lg 2>/dev/null' EXIT
+	for _ in $(seq 600); do
+		grep -q ready "$out/loadgen-owners.log" && break
+		kill -0 $lg 2>/dev/null || { cat "$out/loadgen-owners.log"; exit 1; }
+		sleep 0.2
+	done
+	grep -q ready "$out/loadgen-owners.log" || { echo "load generator did not come up" >&2; exit 1; }
+	echo "load: $(cat "$out/loadgen-owners.log")"
+fi
+echo "TCP sockets now: $(ss -tan | wc -l); $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
@@ -58,3 +62,10 @@ for backend in proc bpf; do
 		"$(cut -d' ' -f3 "$out/owners-$backend" | median)" "$(cut -d' ' -f4 "$out/owners-$backend" | median)" \
 		"$(cut -d' ' -f5 "$out/owners-$backend" | sort -n | tail -1 | awk '{print $1 / 1024}')"
 done
+
+# the owner map alone, each backend (min/median of 2 x RUNS + 1 runs)
+build=$(dirname "$OWL")
+if [ -f "$build/libowl.a" ]; then
+	cc -O2 -std=c17 -D_GNU_SOURCE -Isrc -o "$out/bench_owners" bench/bench_owners.c "$build/libowl.a" \
+		$(pkg-config --libs libbpf) -lpthread -lm && "$out/bench_owners" $((2 * RUNS + 1)) 2
+fi

@@ -10,6 +10,7 @@
 #include "attribute/origin_stage.h"
 #include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
+#include "attribute/procload.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
 #include "endpoint/endpoint.h"
@@ -38,7 +39,7 @@ const struct owl_netns *scan_find_netns(const struct scan_result *r, uint64_t in
 	return NULL;
 }
 
-static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root)
+static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root, int threads)
 {
 	/* distinct pids among owners */
 	uint32_t *pids = malloc((m->nowners ? m->nowners : 1) * sizeof(*pids));
@@ -68,11 +69,10 @@ static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const 
 		free(pids);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		procinfo_load(proc_root, (pid_t)pids[i], &r->procs[i]);
+	procload_many(proc_root, pids, n, r->procs, threads);
+	for (size_t i = 0; i < n; i++)
 		if (r->procs[i].gone)
 			r->procs_gone++;
-	}
 	r->nprocs = n;
 	free(pids);
 	qsort(r->procs, r->nprocs, sizeof(*r->procs), cmp_pid);
@@ -164,7 +164,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->pids_seen = m.pids_seen;
 	r->pids_denied = m.pids_denied;
 
-	rc = load_owner_procs(r, &m, proc_root);
+	rc = load_owner_procs(r, &m, proc_root, threads);
 	if (rc < 0)
 		goto out;
 
