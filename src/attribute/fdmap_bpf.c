@@ -46,6 +46,8 @@ static char last_msg[160];
 
 __attribute__((format(printf, 2, 0))) static int keep_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (!fmt)
+		return 0;
 	if (getenv("OWL_DEBUG_BPF")) {
 		va_list aq;
 		va_copy(aq, ap);
