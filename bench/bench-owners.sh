@@ -63,6 +63,18 @@ for backend in proc bpf; do
 		"$(cut -d' ' -f5 "$out/owners-$backend" | sort -n | tail -1 | awk '{print $1 / 1024}')"
 done
 
+# the same load through ss, for the issue's ratios (owl <= 3 x ss -tan, <= 0.15 x ss -tanp)
+for cmd in "ss -tan" "ss -tanp"; do
+	: >"$out/owners-ss"
+	for _ in $(seq "$RUNS"); do
+		t0=$EPOCHREALTIME
+		$cmd >/dev/null 2>&1
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f\n", b - a}' >>"$out/owners-ss"
+	done
+	printf '%-8s %10.3f\n' "${cmd// /}" "$(median <"$out/owners-ss")"
+done
+
 # the owner map alone, each backend (min/median of 2 x RUNS + 1 runs)
 build=$(dirname "$OWL")
 if [ -f "$build/libowl.a" ]; then
