@@ -154,6 +154,8 @@ static void print_verbose(const struct scan_result *r)
 	for (size_t i = 0; scan_stages[i].name && i < OWL_ARRAY_SIZE(r->t_stage); i++)
 		fprintf(stderr, "%s%s %.1f", i ? ", " : "", scan_stages[i].name, (double)r->t_stage[i] / 1e6);
 	fprintf(stderr, "), judge %.1f ms\n", (double)r->t_judge / 1e6);
+	fprintf(stderr, "owl: peak RSS: %.1f MB after collect, %.1f MB after attribute, %.1f MB after the stages\n",
+		(double)r->kb_collect / 1024, (double)r->kb_attribute / 1024, (double)r->kb_stages / 1024);
 	print_owners_how(&r->owners_how);
 }
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/endpoint_cli.h"
+#include "endpoint/endpoint.h"
 #include "core/names.h"
 #include "core/util.h"
 #include "judge/judge.h"
@@ -377,6 +379,20 @@ static int watch_main(int argc, char **argv)
 	if (rc < 0 && failed_stage && strcmp(failed_stage, "baseline") == 0) {
 		cli_baseline_store_error(so.db_path, rc);
 		return OWL_EXIT_ERROR;
+	}
+	if (rc < 0 && failed_stage && strcmp(failed_stage, "endpoint") == 0) {
+		/* the stage once more, on nothing, to say which file it could not
+		 * use (the failed run's details went with watch_new's cleanup) */
+		struct scan_result fs;
+		memset(&fs, 0, sizeof(fs));
+		bool said = false;
+		if (endpoint_stage_run(&so, &fs) < 0) {
+			fs.failed_stage = "endpoint";
+			said = endpoint_cli_failed(&fs);
+		}
+		scan_result_free(&fs);
+		if (said)
+			return OWL_EXIT_ERROR;
 	}
 	if (rc < 0) {
 		cli_err("the %s stage cannot start: %s (check --intel / --db)", failed_stage ? failed_stage : "enrichment",

@@ -259,16 +259,15 @@ static bool counts_for_group(const struct owl_conn *c)
 
 /* One pass with a hash over (process, endpoint): O(n) for any number of
  * connections. */
-static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uint32_t *rec_addr)
+static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uint32_t *rec_addr, uint32_t *rec_group)
 {
 	struct slots s;
 	int rc = slots_init(&s, r->nrecs + 1);
 	if (rc < 0)
 		return rc;
 	struct group *g = calloc(r->nrecs ? r->nrecs : 1, sizeof(*g));
-	uint32_t *rec_group = malloc((r->nrecs ? r->nrecs : 1) * sizeof(*rec_group));
 	x->groups = calloc(r->nrecs ? r->nrecs : 1, sizeof(*x->groups));
-	if (!g || !rec_group || !x->groups) {
+	if (!g || !x->groups) {
 		free(s.idx);
 		free(g);
 		free(rec_group);
@@ -316,14 +315,45 @@ static int build_groups(struct endpoint_ctx *x, struct scan_result *r, const uin
 			eg->in += b.in;
 		}
 	}
-	/* the groups stay where they are: infos point into them */
-	for (size_t i = 0; i < r->nrecs; i++)
-		if (rec_group[i] != UINT32_MAX)
-			x->infos[i].group = &x->groups[rec_group[i]];
 	free(s.idx);
 	free(g);
-	free(rec_group);
 	return 0;
+}
+
+/* Sockets that share every endpoint fact share one endpoint_info: 100,000
+ * sockets of one process to one port need one.  Returns its index in
+ * x->infos (grown as needed), or UINT32_MAX when memory ran out. */
+struct info_set {
+	struct slots s;
+	size_t cap;
+};
+
+static uint32_t intern_info(struct endpoint_ctx *x, struct info_set *is, const struct endpoint_info *ei)
+{
+	uint64_t hv = mix((uint64_t)(uintptr_t)ei->remote ^ mix((uint64_t)(uintptr_t)ei->group) ^
+			  mix((uint64_t)(uintptr_t)ei->port_name ^ ((uint64_t)(uintptr_t)ei->port_why << 1)) ^
+			  ((uint64_t)ei->port_class << 8 | ei->port_checked));
+	for (size_t h = (size_t)hv & is->s.mask;; h = (h + 1) & is->s.mask) {
+		uint32_t k = is->s.idx[h];
+		if (k == UINT32_MAX) {
+			if (x->ninfos == is->cap) {
+				size_t nc = is->cap ? is->cap * 2 : 64;
+				struct endpoint_info *n = realloc(x->infos, nc * sizeof(*n));
+				if (!n)
+					return UINT32_MAX;
+				x->infos = n;
+				is->cap = nc;
+			}
+			k = (uint32_t)x->ninfos++;
+			x->infos[k] = *ei;
+			is->s.idx[h] = k;
+			return k;
+		}
+		const struct endpoint_info *o = &x->infos[k];
+		if (o->remote == ei->remote && o->group == ei->group && o->port_name == ei->port_name &&
+		    o->port_why == ei->port_why && o->port_class == ei->port_class && o->port_checked == ei->port_checked)
+			return k;
+	}
 }
 
 /* ---- the rules ---- */
@@ -450,6 +480,93 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 	}
 }
 
+/* Sockets of a TCP or UDP flow that tcp_info says nothing about (loopback:
+ * owl asks tcp_info only for other peers) get the same findings when they
+ * share the process, the endpoint facts, the direction and the remote
+ * port: judged once, then shared. */
+struct jkey {
+	const struct endpoint_info *ei;
+	const struct owl_proc *proc;
+	uint16_t rport;
+	uint8_t direction, transport;
+};
+
+static bool memoizable(const struct owl_conn *c)
+{
+	return (c->transport == OWL_TP_TCP || c->transport == OWL_TP_UDP) && !c->has_tcpinfo;
+}
+
+static int judge_all(const struct endpoint_ctx *x, struct scan_result *r)
+{
+	struct slots s;
+	int rc = slots_init(&s, 1024);
+	if (rc < 0)
+		return rc;
+	struct jkey *keys = NULL;
+	struct owl_record *tmpl = NULL;
+	size_t n = 0, cap = 0, full = (s.mask + 1) / 2;
+	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
+	for (size_t i = 0; i < r->nrecs; i++) {
+		struct owl_record *rec = &r->recs[i];
+		const struct owl_conn *c = &rec->conn;
+		if (!memoizable(c) || n >= full) {
+			judge_one(x, rec, rec->endpoint);
+			continue;
+		}
+		struct jkey k;
+		memset(&k, 0, sizeof(k));
+		k.ei = rec->endpoint;
+		k.proc = rec->proc;
+		/* the remote port shows only in egress findings (port, volume,
+		 * attempts, metadata): an inbound socket's peer port is not part
+		 * of its story */
+		k.rport = c->direction == OWL_DIR_EGRESS ? c->rport : 0;
+		k.direction = c->direction;
+		k.transport = c->transport;
+		uint64_t hv = mix((uint64_t)(uintptr_t)k.ei ^ mix((uint64_t)(uintptr_t)k.proc) ^
+				  ((uint64_t)k.rport << 16 | (uint64_t)k.direction << 8 | k.transport));
+		size_t h = (size_t)hv & s.mask;
+		uint32_t t;
+		for (;; h = (h + 1) & s.mask) {
+			t = s.idx[h];
+			if (t == UINT32_MAX || memcmp(&keys[t], &k, sizeof(k)) == 0)
+				break;
+		}
+		if (t == UINT32_MAX) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct jkey *nk = realloc(keys, nc * sizeof(*nk));
+				if (nk)
+					keys = nk;
+				struct owl_record *nt = nk ? realloc(tmpl, nc * sizeof(*nt)) : NULL;
+				if (!nk || !nt) {
+					judge_one(x, rec, rec->endpoint);
+					continue;
+				}
+				tmpl = nt;
+				cap = nc;
+			}
+			t = (uint32_t)n++;
+			keys[t] = k;
+			memset(&tmpl[t], 0, sizeof(tmpl[t]));
+			tmpl[t].conn = *c;
+			tmpl[t].proc = rec->proc;
+			tmpl[t].pids = rec->pids;
+			tmpl[t].npids = rec->npids;
+			tmpl[t].endpoint = rec->endpoint;
+			judge_one(x, &tmpl[t], rec->endpoint);
+			s.idx[h] = t;
+		}
+		judge_add_all_memo(memo, rec, &tmpl[t]);
+	}
+	judge_memo_free(memo);
+	judge_free_findings(tmpl, n);
+	free(tmpl);
+	free(keys);
+	free(s.idx);
+	return 0;
+}
+
 int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 {
 	struct endpoint_ctx *x = calloc(1, sizeof(*x));
@@ -497,12 +614,9 @@ int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 	if ((rc = ports_load(&x->ports, NULL)) < 0)
 		return rc;
 
-	x->infos = calloc(r->nrecs ? r->nrecs : 1, sizeof(*x->infos));
 	uint32_t *rec_addr = malloc((r->nrecs ? r->nrecs : 1) * sizeof(*rec_addr));
-	if (!x->infos || !rec_addr) {
-		free(rec_addr);
+	if (!rec_addr)
 		return -ENOMEM;
-	}
 	rc = collect_addrs(x, r, rec_addr);
 	if (rc < 0) {
 		free(rec_addr);
@@ -520,29 +634,48 @@ int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 		free(rec_addr);
 		return rc;
 	}
+	/* rec_group, then rec_info: one index per record, reused */
+	uint32_t *rec_idx = malloc((r->nrecs ? r->nrecs : 1) * sizeof(*rec_idx));
+	struct info_set is = {.cap = 0};
+	if (!rec_idx || (rc = build_groups(x, r, rec_addr, rec_idx)) < 0 ||
+	    (rc = slots_init(&is.s, r->nrecs + 1)) < 0) {
+		free(rec_idx);
+		free(rec_addr);
+		return rc < 0 ? rc : -ENOMEM;
+	}
 	for (size_t i = 0; i < r->nrecs; i++) {
-		struct owl_record *rec = &r->recs[i];
-		const struct owl_conn *c = &rec->conn;
-		struct endpoint_info *ei = &x->infos[i];
-		rec->endpoint = ei;
+		const struct owl_conn *c = &r->recs[i].conn;
+		struct endpoint_info ei;
+		memset(&ei, 0, sizeof(ei));
 		if (rec_addr[i] != UINT32_MAX)
-			ei->remote = &x->addrs[rec_addr[i]];
-		if (ei->remote && c->direction == OWL_DIR_EGRESS && c->rport &&
+			ei.remote = &x->addrs[rec_addr[i]];
+		if (rec_idx[i] != UINT32_MAX)
+			ei.group = &x->groups[rec_idx[i]]; /* the groups stay where they are */
+		if (ei.remote && c->direction == OWL_DIR_EGRESS && c->rport &&
 		    (c->transport == OWL_TP_TCP || c->transport == OWL_TP_UDP)) {
-			ei->port_class = (uint8_t)ports_classify(&x->ports, c->transport == OWL_TP_TCP, c->rport,
-								 &ei->port_name, &ei->port_why);
+			ei.port_class = (uint8_t)ports_classify(&x->ports, c->transport == OWL_TP_TCP, c->rport,
+								&ei.port_name, &ei.port_why);
 			/* local IPC on odd loopback ports is normal; abuse ports (a Tor
 			 * SOCKS port, say) still count */
-			ei->port_checked = ei->remote->scope != EP_SCOPE_LOOPBACK || ei->port_class == PORT_ABUSE;
+			ei.port_checked = ei.remote->scope != EP_SCOPE_LOOPBACK || ei.port_class == PORT_ABUSE;
+		}
+		rec_idx[i] = intern_info(x, &is, &ei);
+		if (rec_idx[i] == UINT32_MAX) {
+			rc = -ENOMEM;
+			break;
 		}
 	}
-	rc = build_groups(x, r, rec_addr);
+	free(is.s.idx);
 	free(rec_addr);
-	if (rc < 0)
+	if (rc < 0) {
+		free(rec_idx);
 		return rc;
+	}
+	/* x->infos moved while it grew: pointers only now */
 	for (size_t i = 0; i < r->nrecs; i++)
-		judge_one(x, &r->recs[i], &x->infos[i]);
-	return 0;
+		r->recs[i].endpoint = &x->infos[rec_idx[i]];
+	free(rec_idx);
+	return judge_all(x, r);
 }
 
 void endpoint_ctx_free(struct endpoint_ctx *x)

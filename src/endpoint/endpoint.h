@@ -95,7 +95,8 @@ struct endpoint_ctx {
 	struct ports ports;
 	struct endpoint_addr *addrs;
 	size_t naddrs;
-	struct endpoint_info *infos;
+	struct endpoint_info *infos;         /* shared by the sockets with the same facts */
+	size_t ninfos;
 	struct endpoint_group *groups;       /* behind infos[].group */
 	bool resolved;
 	struct resolve_stats resolve;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "attribute/origin_stage.h"
@@ -37,6 +38,12 @@ const struct owl_netns *scan_find_netns(const struct scan_result *r, uint64_t in
 		if (r->col.ns[i].ino == ino)
 			return &r->col.ns[i];
 	return NULL;
+}
+
+static long peak_kb(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
 static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root, int threads)
@@ -138,6 +145,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 
 	uint64_t t1 = owl_mono_ns();
 	r->t_collect = t1 - t0;
+	r->kb_collect = peak_kb();
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);
@@ -194,9 +202,13 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 			rec->proc = scan_find_proc(r, (pid_t)rec->pids[0]);
 	}
 	r->nrecs = nconn;
+	/* the owner map is done with: give its memory back before the stages */
+	fdmap_free(&m);
+	memset(&m, 0, sizeof(m));
 
 	uint64_t t2 = owl_mono_ns();
 	r->t_attribute = t2 - t1;
+	r->kb_attribute = peak_kb();
 	for (const struct scan_stage *st = scan_stages; st->name; st++) {
 		uint64_t ts = owl_mono_ns();
 		rc = st->run(o, r);
@@ -209,6 +221,7 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	}
 	uint64_t t3 = owl_mono_ns();
 	r->t_stages = t3 - t2;
+	r->kb_stages = peak_kb();
 	judge_records(r->recs, r->nrecs);
 	r->nrecs = judge_filter_view(r->recs, r->nrecs, o->all);
 	judge_sort(r->recs, r->nrecs);

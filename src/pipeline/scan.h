@@ -58,6 +58,7 @@ struct scan_result {
 	/* where the time went, ns (for --verbose and the benchmark) */
 	uint64_t t_collect, t_attribute, t_stages, t_judge;
 	uint64_t t_stage[8];         /* each of scan_stages[], in order (first 8) */
+	long kb_collect, kb_attribute, kb_stages; /* peak RSS (KiB) after each phase, for --verbose */
 	const char *failed_stage;    /* the stage that failed, when scan_run fails there */
 	/* per-stage state that outlives the stage (freed by scan_result_free) */
 	struct verify_ctx *verify;
