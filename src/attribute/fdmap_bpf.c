@@ -91,8 +91,13 @@ int fdmap_bpf_usable(const char *proc_root, const char **step)
 	}
 	char self[32];
 	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
-	long long pid;
-	if (n <= 0 || owl_strtonum((self[n] = 0, self), 1, 0x7fffffff, &pid) < 0 || pid != (long long)getpid()) {
+	long long pid = 0;
+	if (n > 0) {
+		self[n] = '\0';
+		if (owl_strtonum(self, 1, 0x7fffffff, &pid) < 0)
+			pid = 0;
+	}
+	if (pid != (long long)getpid()) {
 		*step = "/proc is another pid namespace's";
 		return -ENOTSUP;
 	}
@@ -236,7 +241,8 @@ int fdmap_from_records(struct fdmap *m, const void *buf, size_t len, const struc
 	size_t nrec = len / sizeof(struct owl_fditer_rec);
 	if (nrec > MAX_RECORDS)
 		return -EFBIG;
-	int rc = builder_init(&b, m, want ? want->n : nrec);
+	/* the map grows as needed: no table sized by an input's length */
+	int rc = builder_init(&b, m, want ? want->n : nrec < 65536 ? nrec : 65536);
 	if (rc == 0)
 		rc = builder_feed(&b, buf, nrec, want);
 	return builder_end(&b, rc);
