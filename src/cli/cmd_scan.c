@@ -71,8 +71,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP,
-       OPT_RESOLVE, OPT_LIMIT, OPT_OWNERS };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_OWNERS };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -85,11 +84,7 @@ static const struct option longopts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
-	{"intel", required_argument, NULL, OPT_INTEL},
-	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
-	{"geoip", required_argument, NULL, OPT_GEOIP},
-	{"resolve", no_argument, NULL, OPT_RESOLVE},
-	{"limit", required_argument, NULL, OPT_LIMIT},
+	ENDPOINT_CLI_LONGOPTS,
 	{"owners", required_argument, NULL, OPT_OWNERS},
 	{NULL, 0, NULL, 0},
 };
@@ -191,6 +186,11 @@ static int scan_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ajn:vh", longopts, NULL)) != -1) {
+		int eo = endpoint_cli_option(&ep, &cmd_scan, c, optarg);
+		if (eo < 0)
+			return OWL_EXIT_ERROR;
+		if (eo > 0)
+			continue;
 		switch (c) {
 		case 'a': o.all = true; break;
 		case 'j': json = true; break;
@@ -229,15 +229,6 @@ static int scan_main(int argc, char **argv)
 				o.owners = FDMAP_PROC;
 			else
 				return cli_usage_error(&cmd_scan, "--owners: '%s' is not auto, bpf or proc", optarg);
-			break;
-		case OPT_INTEL:
-		case OPT_INTEL_DIR:
-		case OPT_GEOIP:
-		case OPT_RESOLVE:
-		case OPT_LIMIT:
-			if (endpoint_cli_option(&ep, &cmd_scan, c == OPT_INTEL ? 'i' : c == OPT_INTEL_DIR ? 'd'
-							   : c == OPT_GEOIP ? 'g' : c == OPT_RESOLVE ? 'r' : 'l', optarg) < 0)
-				return OWL_EXIT_ERROR;
 			break;
 		case ':':
 			return cli_usage_error(&cmd_scan, "option '%s' needs a value", argv[optind - 1]);
