@@ -222,8 +222,10 @@ while time.time() < end:
 PY
 	churn=$!
 	_owl_pids+=("$churn")
+	# --netns: a scan of every namespace enters other suites' namespaces,
+	# and their cleanup kills every process it finds inside
 	for _ in $(seq 10); do
-		"$OWL" scan --all --json --no-verify --owners bpf >/dev/null
+		"$OWL" scan --all --json --no-verify --owners bpf --netns owlfd-a >/dev/null
 	done
 	wait "$churn"
 }
