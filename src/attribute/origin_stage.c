@@ -267,30 +267,34 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 	}
 	free(self);
 
-	/* recent-binary is a fact of the process: its reason is worked out
-	 * once per process, not once per socket */
-	char (*recent)[OWL_REASON_MAX] = calloc(r->nprocs ? r->nprocs : 1, sizeof(*recent));
-	if (!recent) {
+	/* unexpected-parent and recent-binary are facts of the process: judged
+	 * once per process, given to each of its sockets */
+	struct owl_record *tmpl = calloc(r->nprocs ? r->nprocs : 1, sizeof(*tmpl));
+	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
+	if (!tmpl) {
+		judge_memo_free(memo);
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (!origin_recent_binary(&c->infos[i].timeline, c->now_ns, c->window_ns, recent[i], sizeof(recent[i])))
-			recent[i][0] = 0;
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct origin_info *oi = &c->infos[i];
+		char reason[OWL_REASON_MAX];
+		if (oi->unexpected_sev != OWL_SEV_NONE)
+			judge_add(&tmpl[i], "unexpected-parent", (enum owl_severity)oi->unexpected_sev, "%s",
+				  oi->unexpected_reason);
+		if (origin_recent_binary(&oi->timeline, c->now_ns, c->window_ns, reason, sizeof(reason)))
+			judge_add(&tmpl[i], "recent-binary", OWL_SEV_LOW, "%s", reason);
+	}
 	for (size_t i = 0; i < r->nrecs; i++) {
 		struct owl_record *rec = &r->recs[i];
 		const struct owl_proc *p = rec->proc;
-		if (!p || !p->origin)
-			continue;
-		const struct origin_info *oi = p->origin;
-		if (oi->unexpected_sev != OWL_SEV_NONE)
-			judge_add(rec, "unexpected-parent", (enum owl_severity)oi->unexpected_sev, "%s",
-				  oi->unexpected_reason);
 		size_t pi = ((uintptr_t)p - (uintptr_t)r->procs) / sizeof(*p);
-		if ((uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs && recent[pi][0])
-			judge_add(rec, "recent-binary", OWL_SEV_LOW, "%s", recent[pi]);
+		if (p && p->origin && (uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs)
+			judge_add_all_memo(memo, rec, &tmpl[pi]);
 	}
-	free(recent);
+	judge_memo_free(memo);
+	judge_free_findings(tmpl, r->nprocs);
+	free(tmpl);
 out:
 	owl_u64map_free(&ls.pids);
 	owl_u64map_free(&ingress);

@@ -208,10 +208,16 @@ int procinfo_load(const char *proc_root, pid_t pid, struct owl_proc *p)
 	else
 		p->exe_unreadable = true;
 
-	n = owl_read_fileat(dfd, "cmdline", p->args, sizeof(p->args));
+	/* one byte more than p->args keeps: a command line that fills it
+	 * exactly is whole, one that does not fit is truncated */
+	char cmdline[sizeof(p->args) + 1];
+	n = owl_read_fileat(dfd, "cmdline", cmdline, sizeof(cmdline));
 	if (n > 0) {
-		p->args_len = (size_t)n;
-		p->args_truncated = (size_t)n >= sizeof(p->args) - 1;
+		p->args_truncated = (size_t)n > sizeof(p->args) - 1;
+		p->args_len = OWL_MIN((size_t)n, sizeof(p->args) - 1);
+		memcpy(p->args, cmdline, p->args_len);
+		p->args[p->args_len] = '\0';
+		n = (ssize_t)p->args_len;
 		/* drop one trailing NUL, count the rest as separators */
 		if (p->args[p->args_len - 1] == '\0')
 			p->args_len--;

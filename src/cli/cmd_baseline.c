@@ -97,6 +97,15 @@ void cli_catalogue_errors(const struct catalogue *c)
 	}
 }
 
+void bl_store_err(const char *what, int rc, const struct store *s)
+{
+	const char *m = s ? store_errmsg(s) : NULL;
+	if (m && m[0])
+		cli_err("%s: %s (%s)", what, store_strerror(rc), m);
+	else
+		cli_err("%s: %s", what, store_strerror(rc));
+}
+
 int bl_open(const char *path, unsigned flags, struct store **ret)
 {
 	int rc = store_open(path, flags, ret);
@@ -240,7 +249,7 @@ static int allow_main(int argc, char **argv)
 	else
 		store_tx_rollback(s);
 	if (rc < 0) {
-		cli_err("recording the allowance failed: %s (%s)", store_strerror(rc), store_errmsg(s));
+		bl_store_err("recording the allowance failed", rc, s);
 		store_close(s);
 		return OWL_EXIT_ERROR;
 	}
@@ -311,7 +320,7 @@ static int forget_main(int argc, char **argv)
 	else
 		store_tx_rollback(s);
 	if (rc < 0) {
-		cli_err("forget failed: %s (%s)", store_strerror(rc), store_errmsg(s));
+		bl_store_err("forget failed", rc, s);
 		store_close(s);
 		return OWL_EXIT_ERROR;
 	}

@@ -8,6 +8,9 @@
 
 /* store_open() that explains a failure on stderr. */
 int bl_open(const char *path, unsigned flags, struct store **ret);
+/* "owl: WHAT: <store_strerror(rc)> (<the store's message>)"; the
+ * parenthesis only when the store has a message. */
+void bl_store_err(const char *what, int rc, const struct store *s);
 /* "30", "30s", "500ms", "5m", "2h" → ms.  0 or -EINVAL/-ERANGE. */
 int bl_parse_duration(const char *s, uint64_t *ret_ms);
 

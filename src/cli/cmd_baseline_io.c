@@ -24,7 +24,7 @@ static int load_all(const char *db, struct baseline_set *set)
 		return -1;
 	int rc = baseline_load(s, set);
 	if (rc < 0)
-		cli_err("reading the baseline: %s (%s)", strerror(-rc), store_errmsg(s));
+		bl_store_err("reading the baseline", rc, s);
 	store_close(s);
 	return rc;
 }
@@ -286,7 +286,7 @@ int bl_import_main(int argc, char **argv)
 	int status = OWL_EXIT_OK;
 	int rc = store_tx_begin(ir->s);
 	if (rc < 0) {
-		cli_err("import failed, nothing imported: %s (%s)", store_strerror(rc), store_errmsg(ir->s));
+		bl_store_err("import failed, nothing imported", rc, ir->s);
 		status = OWL_EXIT_ERROR;
 	}
 	for (int i = optind; i < argc && status == OWL_EXIT_OK; i++) {
@@ -314,11 +314,11 @@ int bl_import_main(int argc, char **argv)
 		status = OWL_EXIT_ERROR;
 	}
 	if (status == OWL_EXIT_OK && ir->store_err) {
-		cli_err("import failed, nothing imported: %s (%s)", store_strerror(ir->store_err), store_errmsg(ir->s));
+		bl_store_err("import failed, nothing imported", ir->store_err, ir->s);
 		status = OWL_EXIT_ERROR;
 	}
 	if (status == OWL_EXIT_OK && (rc = store_tx_commit(ir->s)) < 0) {
-		cli_err("import failed, nothing imported: %s (%s)", store_strerror(rc), store_errmsg(ir->s));
+		bl_store_err("import failed, nothing imported", rc, ir->s);
 		status = OWL_EXIT_ERROR;
 	}
 	if (status == OWL_EXIT_OK)

@@ -398,7 +398,7 @@ int bl_learn_main(int argc, char **argv)
 	int status = OWL_EXIT_OK;
 	if (rc < 0) {
 		if (rc != -ENOTSUP)
-			cli_err("learning stopped: %s (%s)", store_strerror(rc), store_errmsg(l.s));
+			bl_store_err("learning stopped", rc, l.s);
 		status = OWL_EXIT_ERROR;
 	}
 	int64_t total = 0;

@@ -44,16 +44,12 @@ const struct owl_command cmd_explain = {
 	.usage = explain_usage,
 };
 
-enum { OPT_INTEL = 256, OPT_INTEL_DIR, OPT_GEOIP, OPT_RESOLVE, OPT_LIMIT, OPT_DB };
+enum { OPT_DB = 256 };
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{"help", no_argument, NULL, 'h'},
-	{"intel", required_argument, NULL, OPT_INTEL},
-	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
-	{"geoip", required_argument, NULL, OPT_GEOIP},
-	{"resolve", no_argument, NULL, OPT_RESOLVE},
-	{"limit", required_argument, NULL, OPT_LIMIT},
+	ENDPOINT_CLI_LONGOPTS,
 	{"db", required_argument, NULL, OPT_DB},
 	{NULL, 0, NULL, 0},
 };
@@ -79,19 +75,15 @@ static int explain_main(int argc, char **argv)
 	opterr = 0;
 	/* options may come before or after the target (getopt permutes) */
 	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+		int eo = endpoint_cli_option(&ep, &cmd_explain, c, optarg);
+		if (eo < 0)
+			return OWL_EXIT_ERROR;
+		if (eo > 0)
+			continue;
 		switch (c) {
 		case 'j': json = true; break;
 		case OPT_DB: o.db_path = optarg; break;
 		case 'h': explain_usage(stdout); return OWL_EXIT_OK;
-		case OPT_INTEL:
-		case OPT_INTEL_DIR:
-		case OPT_GEOIP:
-		case OPT_RESOLVE:
-		case OPT_LIMIT:
-			if (endpoint_cli_option(&ep, &cmd_explain, c == OPT_INTEL ? 'i' : c == OPT_INTEL_DIR ? 'd'
-							      : c == OPT_GEOIP ? 'g' : c == OPT_RESOLVE ? 'r' : 'l', optarg) < 0)
-				return OWL_EXIT_ERROR;
-			break;
 		case ':':
 			return cli_usage_error(&cmd_explain, "option '%s' needs a value", argv[optind - 1]);
 		default:

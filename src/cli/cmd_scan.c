@@ -21,7 +21,7 @@ static void scan_usage(FILE *out)
 		"usage: owl scan [--all] [--json] [--netns all|NAME] [--source auto|diag|proc]\n"
 		"                [--fail-on SEV] [--threads N] [--verbose] [--no-verify] [--db FILE]\n"
 		"                [--intel FILE]... [--intel-dir DIR] [--geoip FILE.mmdb]...\n"
-		"                [--resolve] [--limit NAME=VALUE]...\n"
+		"                [--resolve] [--limit NAME=VALUE]... [--owners auto|bpf|proc]\n"
 		"\n"
 		"List the outbound connections of every network namespace to non-loopback\n"
 		"destinations, with the process behind each, most suspicious first.\n"
@@ -53,6 +53,10 @@ static void scan_usage(FILE *out)
 		"                       to one endpoint), large-upload=8M and upload-ratio=10\n"
 		"                       (bytes sent, and sent/received), attempts=3 (SYN-SENT\n"
 		"                       sockets to one endpoint), resolve-ms=2000\n"
+		"      --owners HOW     who finds each socket's processes: auto (a BPF\n"
+		"                       task_file iterator when root in the initial pid\n"
+		"                       namespace, else the /proc walk), bpf (fail if the\n"
+		"                       iterator cannot run) or proc (/proc/PID/fd walk)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Run as root to see every namespace and every process.\n");
@@ -67,8 +71,7 @@ const struct owl_command cmd_scan = {
 	.usage = scan_usage,
 };
 
-enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_INTEL, OPT_INTEL_DIR, OPT_GEOIP,
-       OPT_RESOLVE, OPT_LIMIT };
+enum { OPT_SOURCE = 256, OPT_FAIL_ON, OPT_THREADS, OPT_NO_VERIFY, OPT_DB, OPT_OWNERS };
 
 static const struct option longopts[] = {
 	{"all", no_argument, NULL, 'a'},
@@ -81,13 +84,33 @@ static const struct option longopts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	{"help", no_argument, NULL, 'h'},
-	{"intel", required_argument, NULL, OPT_INTEL},
-	{"intel-dir", required_argument, NULL, OPT_INTEL_DIR},
-	{"geoip", required_argument, NULL, OPT_GEOIP},
-	{"resolve", no_argument, NULL, OPT_RESOLVE},
-	{"limit", required_argument, NULL, OPT_LIMIT},
+	ENDPOINT_CLI_LONGOPTS,
+	{"owners", required_argument, NULL, OPT_OWNERS},
 	{NULL, 0, NULL, 0},
 };
+
+/* which backend built the owner map, and why the BPF iterator did not */
+static void print_owners_how(const struct fdmap_how *h)
+{
+	char why[sizeof(h->bpf_msg) * 4 + 64] = "";
+	if (h->bpf_err) {
+		char msg[sizeof(h->bpf_msg) * 4];
+		owl_escape_to(msg, sizeof(msg), h->bpf_msg, strlen(h->bpf_msg), OWL_ESC_TEXT);
+		snprintf(why, sizeof(why), "%s: %s%s%s", h->bpf_step ? h->bpf_step : "?", strerror(-h->bpf_err),
+			 msg[0] ? ": " : "", msg);
+	}
+	if (h->used == FDMAP_BPF)
+		fprintf(stderr, "owl: owners: BPF task_file iterator (load %.1f ms during collect, waited %.1f ms; "
+			"walk %.1f ms, of which the kernel %.1f ms)\n", (double)h->load_ns / 1e6, (double)h->wait_ns / 1e6,
+			(double)h->walk_ns / 1e6, (double)h->read_ns / 1e6);
+	else if (h->used != FDMAP_PROC)
+		fprintf(stderr, "owl: owners: BPF iterator failed: %s\n", why);
+	else if (h->bpf_err)
+		fprintf(stderr, "owl: owners: /proc/PID/fd walk (%.1f ms); BPF iterator not used: %s\n",
+			(double)h->walk_ns / 1e6, why);
+	else
+		fprintf(stderr, "owl: owners: /proc/PID/fd walk (%.1f ms; --owners proc)\n", (double)h->walk_ns / 1e6);
+}
 
 static void print_verbose(const struct scan_result *r)
 {
@@ -128,6 +151,7 @@ static void print_verbose(const struct scan_result *r)
 	fprintf(stderr, "), judge %.1f ms\n", (double)r->t_judge / 1e6);
 	fprintf(stderr, "owl: peak RSS: %.1f MB after collect, %.1f MB after attribute, %.1f MB after the stages\n",
 		(double)r->kb_collect / 1024, (double)r->kb_attribute / 1024, (double)r->kb_stages / 1024);
+	print_owners_how(&r->owners_how);
 }
 
 static void warn_missing(const struct scan_result *r)
@@ -162,6 +186,11 @@ static int scan_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ajn:vh", longopts, NULL)) != -1) {
+		int eo = endpoint_cli_option(&ep, &cmd_scan, c, optarg);
+		if (eo < 0)
+			return OWL_EXIT_ERROR;
+		if (eo > 0)
+			continue;
 		switch (c) {
 		case 'a': o.all = true; break;
 		case 'j': json = true; break;
@@ -191,14 +220,15 @@ static int scan_main(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case OPT_DB: o.db_path = optarg; break;
-		case OPT_INTEL:
-		case OPT_INTEL_DIR:
-		case OPT_GEOIP:
-		case OPT_RESOLVE:
-		case OPT_LIMIT:
-			if (endpoint_cli_option(&ep, &cmd_scan, c == OPT_INTEL ? 'i' : c == OPT_INTEL_DIR ? 'd'
-							   : c == OPT_GEOIP ? 'g' : c == OPT_RESOLVE ? 'r' : 'l', optarg) < 0)
-				return OWL_EXIT_ERROR;
+		case OPT_OWNERS:
+			if (strcmp(optarg, "auto") == 0)
+				o.owners = FDMAP_AUTO;
+			else if (strcmp(optarg, "bpf") == 0)
+				o.owners = FDMAP_BPF;
+			else if (strcmp(optarg, "proc") == 0)
+				o.owners = FDMAP_PROC;
+			else
+				return cli_usage_error(&cmd_scan, "--owners: '%s' is not auto, bpf or proc", optarg);
 			break;
 		case ':':
 			return cli_usage_error(&cmd_scan, "option '%s' needs a value", argv[optind - 1]);
@@ -225,6 +255,13 @@ static int scan_main(int argc, char **argv)
 		return OWL_EXIT_ERROR;
 	}
 	if (rc < 0 && endpoint_cli_failed(&r)) {
+		scan_result_free(&r);
+		endpoint_cli_free(&ep);
+		return OWL_EXIT_ERROR;
+	}
+	if (rc < 0 && o.owners == FDMAP_BPF && r.owners_how.bpf_err == rc && !r.failed_stage) {
+		print_owners_how(&r.owners_how);
+		cli_err("--owners bpf: the BPF iterator cannot run here: %s", strerror(-rc));
 		scan_result_free(&r);
 		endpoint_cli_free(&ep);
 		return OWL_EXIT_ERROR;

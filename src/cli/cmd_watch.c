@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/endpoint_cli.h"
+#include "endpoint/endpoint.h"
 #include "core/names.h"
 #include "core/util.h"
 #include "judge/judge.h"
@@ -19,12 +21,12 @@
 #include "trace/trace.h"
 #include "trace/watch.h"
 
-#define INTEL_MAX 64
 
 static void watch_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: owl watch [--json] [--duration SECONDS] [--intel FILE]... [--db FILE]\n"
+		"                 [--intel-dir DIR] [--geoip FILE.mmdb]... [--limit NAME=VALUE]...\n"
 		"                 [--backend auto|ebpf|poll] [--output FILE] [--interval MS]\n"
 		"                 [--pid PID] [--uid UID] [--no-loopback] [--buffer-kb N]\n"
 		"\n"
@@ -37,6 +39,9 @@ static void watch_usage(FILE *out)
 		"  -j, --json           NDJSON, one object per event (Elastic Common Schema names)\n"
 		"  -d, --duration S     stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		"      --intel FILE     threat-intel list for the endpoint stage (repeatable)\n"
+		"      --intel-dir DIR  where more *.list files are (default /etc/owl/intel.d)\n"
+		"      --geoip FILE     a MaxMind/DB-IP MMDB database (repeatable), as in scan\n"
+		"      --limit N=V      an endpoint threshold, as in scan (repeatable)\n"
 		"      --db FILE        baseline store (default /var/lib/owl/owl.db)\n"
 		"      --backend B      ebpf (tracepoints), poll (sock_diag snapshots and the\n"
 		"                       proc connector: misses short connections), or auto\n"
@@ -64,12 +69,12 @@ const struct owl_command cmd_watch = {
 	.usage = watch_usage,
 };
 
-enum { OPT_INTEL = 256, OPT_DB, OPT_BACKEND, OPT_INTERVAL, OPT_PID, OPT_UID, OPT_NO_LOOPBACK, OPT_BUFFER };
+enum { OPT_DB = 256, OPT_BACKEND, OPT_INTERVAL, OPT_PID, OPT_UID, OPT_NO_LOOPBACK, OPT_BUFFER };
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{"duration", required_argument, NULL, 'd'},
-	{"intel", required_argument, NULL, OPT_INTEL},
+	ENDPOINT_CLI_LONGOPTS_LIVE,
 	{"db", required_argument, NULL, OPT_DB},
 	{"backend", required_argument, NULL, OPT_BACKEND},
 	{"output", required_argument, NULL, 'o'},
@@ -285,8 +290,8 @@ static int watch_main(int argc, char **argv)
 {
 	struct trace_opts to = {.uid = -1};
 	struct scan_opts so = {.collect = {.with_info = true}};
-	const char *intel[INTEL_MAX];
-	size_t nintel = 0;
+	struct endpoint_cli ep;
+	endpoint_cli_init(&ep, argc);
 	const char *output = NULL;
 	bool json = false;
 	long long duration = 0, v;
@@ -295,6 +300,11 @@ static int watch_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jd:o:h", longopts, NULL)) != -1) {
+		int eo = endpoint_cli_option(&ep, &cmd_watch, c, optarg);
+		if (eo < 0)
+			return OWL_EXIT_ERROR;
+		if (eo > 0)
+			continue;
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': watch_usage(stdout); return OWL_EXIT_OK;
@@ -304,11 +314,6 @@ static int watch_main(int argc, char **argv)
 						       optarg);
 			break;
 		case 'o': output = optarg; break;
-		case OPT_INTEL:
-			if (nintel == INTEL_MAX)
-				return cli_usage_error(&cmd_watch, "--intel: at most %d files", INTEL_MAX);
-			intel[nintel++] = optarg;
-			break;
 		case OPT_DB: so.db_path = optarg; break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "auto") == 0)
@@ -351,8 +356,7 @@ static int watch_main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(&cmd_watch, "unexpected argument '%s'", argv[optind]);
-	so.intel = intel;
-	so.nintel = nintel;
+	endpoint_cli_apply(&ep, &so);
 
 	struct out_ctx o = {.out = stdout, .json = json};
 	if (output) {
@@ -377,6 +381,20 @@ static int watch_main(int argc, char **argv)
 	if (rc < 0 && failed_stage && strcmp(failed_stage, "baseline") == 0) {
 		cli_baseline_store_error(so.db_path, rc);
 		return OWL_EXIT_ERROR;
+	}
+	if (rc < 0 && failed_stage && strcmp(failed_stage, "endpoint") == 0) {
+		/* the stage once more, on nothing, to say which file it could not
+		 * use (the failed run's details went with watch_new's cleanup) */
+		struct scan_result fs;
+		memset(&fs, 0, sizeof(fs));
+		bool said = false;
+		if (endpoint_stage_run(&so, &fs) < 0) {
+			fs.failed_stage = "endpoint";
+			said = endpoint_cli_failed(&fs);
+		}
+		scan_result_free(&fs);
+		if (said)
+			return OWL_EXIT_ERROR;
 	}
 	if (rc < 0) {
 		cli_err("the %s stage cannot start: %s (check --intel / --db)", failed_stage ? failed_stage : "enrichment",

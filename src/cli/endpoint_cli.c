@@ -16,28 +16,28 @@ int endpoint_cli_option(struct endpoint_cli *e, const struct owl_command *cmd, i
 {
 	int rc;
 	switch (opt) {
-	case 'i':
+	case ENDPOINT_OPT_INTEL:
 		if (e->nintel == ENDPOINT_CLI_INTEL_MAX) {
 			cli_usage_error(cmd, "--intel: at most %d lists (put more in one file or in the intel directory)",
 					ENDPOINT_CLI_INTEL_MAX);
 			return -1;
 		}
 		e->intel[e->nintel++] = arg;
-		return 0;
-	case 'g':
+		return 1;
+	case ENDPOINT_OPT_GEOIP:
 		if (e->ngeoip == ENDPOINT_CLI_GEOIP_MAX) {
 			cli_usage_error(cmd, "--geoip: at most %d databases", ENDPOINT_CLI_GEOIP_MAX);
 			return -1;
 		}
 		e->geoip[e->ngeoip++] = arg;
-		return 0;
-	case 'd':
+		return 1;
+	case ENDPOINT_OPT_INTEL_DIR:
 		e->intel_dir = arg;
-		return 0;
-	case 'r':
+		return 1;
+	case ENDPOINT_OPT_RESOLVE:
 		e->resolve = true;
-		return 0;
-	case 'l':
+		return 1;
+	case ENDPOINT_OPT_LIMIT:
 		rc = endpoint_limit_set(&e->lim, arg);
 		if (rc == -ENOENT) {
 			cli_usage_error(cmd, "--limit: unknown threshold in '%s' (high-volume, large-upload, upload-ratio, "
@@ -48,9 +48,9 @@ int endpoint_cli_option(struct endpoint_cli *e, const struct owl_command *cmd, i
 			cli_usage_error(cmd, "--limit: '%s' is not NAME=NUMBER (large-upload takes K, M or G)", arg);
 			return -1;
 		}
-		return 0;
+		return 1;
 	}
-	return -1;
+	return 0;
 }
 
 void endpoint_cli_apply(struct endpoint_cli *e, struct scan_opts *o)

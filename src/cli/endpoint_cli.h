@@ -22,9 +22,29 @@ struct endpoint_cli {
 	struct endpoint_limits lim;
 };
 
+/* The getopt values of these options, above any command's own. */
+enum {
+	ENDPOINT_OPT_INTEL = 0x4000,
+	ENDPOINT_OPT_INTEL_DIR,
+	ENDPOINT_OPT_GEOIP,
+	ENDPOINT_OPT_RESOLVE,
+	ENDPOINT_OPT_LIMIT,
+};
+
+/* Entries for a command's struct option table.  watch leaves out
+ * --resolve: reverse DNS has no place on a live event's path. */
+#define ENDPOINT_CLI_LONGOPTS_LIVE                                          \
+	{"intel", required_argument, NULL, ENDPOINT_OPT_INTEL},              \
+	{"intel-dir", required_argument, NULL, ENDPOINT_OPT_INTEL_DIR},      \
+	{"geoip", required_argument, NULL, ENDPOINT_OPT_GEOIP},              \
+	{"limit", required_argument, NULL, ENDPOINT_OPT_LIMIT}
+#define ENDPOINT_CLI_LONGOPTS \
+	ENDPOINT_CLI_LONGOPTS_LIVE, {"resolve", no_argument, NULL, ENDPOINT_OPT_RESOLVE}
+
 void endpoint_cli_init(struct endpoint_cli *e, int argc);
-/* opt: 'i' --intel, 'd' --intel-dir, 'g' --geoip, 'r' --resolve, 'l' --limit.
- * Prints the usage error itself; returns 0 or -1. */
+/* Take opt (a getopt_long value) when it is one of the ENDPOINT_OPT_*.
+ * Returns 1 when taken, 0 when opt is not one of them, -1 on a usage error
+ * (printed). */
 int endpoint_cli_option(struct endpoint_cli *e, const struct owl_command *cmd, int opt, const char *arg);
 void endpoint_cli_apply(struct endpoint_cli *e, struct scan_opts *o);
 /* When the scan failed in the endpoint stage: print why, return true. */

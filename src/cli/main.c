@@ -48,8 +48,25 @@ int cli_usage_error(const struct owl_command *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	if (cmd && cmd->usage)
-		cmd->usage(stderr);
+	if (cmd && cmd->usage) {
+		/* the synopsis only (the help up to its first blank line), not
+		 * the whole help */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		if (m) {
+			cmd->usage(m);
+			fclose(m);
+		}
+		if (text) {
+			const char *end = strstr(text, "\n\n");
+			fwrite(text, 1, end ? (size_t)(end - text) + 1 : len, stderr);
+			fprintf(stderr, "Try 'owl %s --help' for more.\n", cmd->name);
+			free(text);
+		} else {
+			cmd->usage(stderr);
+		}
+	}
 	return OWL_EXIT_ERROR;
 }
 

@@ -17,15 +17,9 @@ static inline uint64_t mix(uint64_t x)
 
 static int alloc_tab(struct owl_u64map *m, size_t cap)
 {
-	m->keys = calloc(cap, sizeof(*m->keys));
-	m->vals = calloc(cap, sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
-		free(m->keys);
-		free(m->vals);
-		m->keys = NULL;
-		m->vals = NULL;
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (!m->slots)
 		return -ENOMEM;
-	}
 	m->cap = cap;
 	m->n = 0;
 	return 0;
@@ -44,20 +38,19 @@ void owl_u64map_free(struct owl_u64map *m)
 {
 	if (!m)
 		return;
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
 static void put_nogrow(struct owl_u64map *m, uint64_t key, uint32_t val)
 {
 	size_t mask = m->cap - 1, i = mix(key) & mask;
-	while (m->keys[i] && m->keys[i] != key)
+	while (m->slots[i].key && m->slots[i].key != key)
 		i = (i + 1) & mask;
-	if (!m->keys[i])
+	if (!m->slots[i].key)
 		m->n++;
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->slots[i].key = key;
+	m->slots[i].val = val;
 }
 
 int owl_u64map_put(struct owl_u64map *m, uint64_t key, uint32_t val)
@@ -73,10 +66,9 @@ int owl_u64map_put(struct owl_u64map *m, uint64_t key, uint32_t val)
 			return -ENOMEM;
 		}
 		for (size_t i = 0; i < old.cap; i++)
-			if (old.keys[i])
-				put_nogrow(m, old.keys[i], old.vals[i]);
-		free(old.keys);
-		free(old.vals);
+			if (old.slots[i].key)
+				put_nogrow(m, old.slots[i].key, old.slots[i].val);
+		free(old.slots);
 	}
 	put_nogrow(m, key, val);
 	return 0;
@@ -87,9 +79,9 @@ bool owl_u64map_get(const struct owl_u64map *m, uint64_t key, uint32_t *ret)
 	if (!m->cap || key == 0)
 		return false;
 	size_t mask = m->cap - 1, i = mix(key) & mask;
-	while (m->keys[i]) {
-		if (m->keys[i] == key) {
-			*ret = m->vals[i];
+	while (m->slots[i].key) {
+		if (m->slots[i].key == key) {
+			*ret = m->slots[i].val;
 			return true;
 		}
 		i = (i + 1) & mask;

@@ -7,9 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* key and value side by side: a lookup costs one cache miss, not two */
+struct owl_u64slot {
+	uint64_t key;
+	uint32_t val;
+} __attribute__((packed));
+
 struct owl_u64map {
-	uint64_t *keys;
-	uint32_t *vals;
+	struct owl_u64slot *slots;
 	size_t cap, n; /* cap is a power of two */
 };
 

@@ -480,6 +480,93 @@ static void judge_one(const struct endpoint_ctx *x, struct owl_record *rec, cons
 	}
 }
 
+/* Sockets of a TCP or UDP flow that tcp_info says nothing about (loopback:
+ * owl asks tcp_info only for other peers) get the same findings when they
+ * share the process, the endpoint facts, the direction and the remote
+ * port: judged once, then shared. */
+struct jkey {
+	const struct endpoint_info *ei;
+	const struct owl_proc *proc;
+	uint16_t rport;
+	uint8_t direction, transport;
+};
+
+static bool memoizable(const struct owl_conn *c)
+{
+	return (c->transport == OWL_TP_TCP || c->transport == OWL_TP_UDP) && !c->has_tcpinfo;
+}
+
+static int judge_all(const struct endpoint_ctx *x, struct scan_result *r)
+{
+	struct slots s;
+	int rc = slots_init(&s, 1024);
+	if (rc < 0)
+		return rc;
+	struct jkey *keys = NULL;
+	struct owl_record *tmpl = NULL;
+	size_t n = 0, cap = 0, full = (s.mask + 1) / 2;
+	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
+	for (size_t i = 0; i < r->nrecs; i++) {
+		struct owl_record *rec = &r->recs[i];
+		const struct owl_conn *c = &rec->conn;
+		if (!memoizable(c) || n >= full) {
+			judge_one(x, rec, rec->endpoint);
+			continue;
+		}
+		struct jkey k;
+		memset(&k, 0, sizeof(k));
+		k.ei = rec->endpoint;
+		k.proc = rec->proc;
+		/* the remote port shows only in egress findings (port, volume,
+		 * attempts, metadata): an inbound socket's peer port is not part
+		 * of its story */
+		k.rport = c->direction == OWL_DIR_EGRESS ? c->rport : 0;
+		k.direction = c->direction;
+		k.transport = c->transport;
+		uint64_t hv = mix((uint64_t)(uintptr_t)k.ei ^ mix((uint64_t)(uintptr_t)k.proc) ^
+				  ((uint64_t)k.rport << 16 | (uint64_t)k.direction << 8 | k.transport));
+		size_t h = (size_t)hv & s.mask;
+		uint32_t t;
+		for (;; h = (h + 1) & s.mask) {
+			t = s.idx[h];
+			if (t == UINT32_MAX || memcmp(&keys[t], &k, sizeof(k)) == 0)
+				break;
+		}
+		if (t == UINT32_MAX) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct jkey *nk = realloc(keys, nc * sizeof(*nk));
+				if (nk)
+					keys = nk;
+				struct owl_record *nt = nk ? realloc(tmpl, nc * sizeof(*nt)) : NULL;
+				if (!nk || !nt) {
+					judge_one(x, rec, rec->endpoint);
+					continue;
+				}
+				tmpl = nt;
+				cap = nc;
+			}
+			t = (uint32_t)n++;
+			keys[t] = k;
+			memset(&tmpl[t], 0, sizeof(tmpl[t]));
+			tmpl[t].conn = *c;
+			tmpl[t].proc = rec->proc;
+			tmpl[t].pids = rec->pids;
+			tmpl[t].npids = rec->npids;
+			tmpl[t].endpoint = rec->endpoint;
+			judge_one(x, &tmpl[t], rec->endpoint);
+			s.idx[h] = t;
+		}
+		judge_add_all_memo(memo, rec, &tmpl[t]);
+	}
+	judge_memo_free(memo);
+	judge_free_findings(tmpl, n);
+	free(tmpl);
+	free(keys);
+	free(s.idx);
+	return 0;
+}
+
 int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 {
 	struct endpoint_ctx *x = calloc(1, sizeof(*x));
@@ -585,12 +672,10 @@ int endpoint_stage_run(const struct scan_opts *o, struct scan_result *r)
 		return rc;
 	}
 	/* x->infos moved while it grew: pointers only now */
-	for (size_t i = 0; i < r->nrecs; i++) {
+	for (size_t i = 0; i < r->nrecs; i++)
 		r->recs[i].endpoint = &x->infos[rec_idx[i]];
-		judge_one(x, &r->recs[i], r->recs[i].endpoint);
-	}
 	free(rec_idx);
-	return 0;
+	return judge_all(x, r);
 }
 
 void endpoint_ctx_free(struct endpoint_ctx *x)

@@ -44,6 +44,10 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 	if (!ei)
 		return;
 	const struct endpoint_addr *a = ei->remote;
+	struct endpoint_bytes b;
+	/* nothing to say (a packet socket, a listener): no empty object */
+	if (!a && !ei->port_checked && !(ei->group && ei->group->conns) && !endpoint_bytes(&rec->conn, &b))
+		return;
 	jsonw_obj_open(w, "endpoint");
 	if (a) {
 		jsonw_str(w, "scope", ep_scope_name(a->scope));
@@ -68,7 +72,6 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 			jsonw_str(w, "abuse", ei->port_why);
 		jsonw_obj_close(w);
 	}
-	struct endpoint_bytes b;
 	if (endpoint_bytes(&rec->conn, &b)) {
 		jsonw_u64(w, "bytes_sent", b.out);
 		jsonw_u64(w, "bytes_acked", b.acked);

@@ -567,9 +567,11 @@ static void sec_findings(const struct explain_ctx *x, struct explain_out *o)
 struct step {
 	const char *why;
 	bool (*when)(const struct explain_ctx *x);
-	/* the command line for this target (raw; escaped on output) */
+	/* the command line for this target (raw; escaped on output): built
+	 * by cmd, or from tpl ("{}" stands for the target) */
 	void (*cmd)(const struct explain_ctx *x, char *buf, size_t bufsz);
 	const char *needs;    /* owl subcommand this step uses */
+	const char *tpl;
 };
 
 static bool always(const struct explain_ctx *x)
@@ -638,62 +640,83 @@ static void c_scan(const struct explain_ctx *x, char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "owl scan --all --json > owl-scan-$(hostname)-$(date -u +%%Y%%m%%dT%%H%%M%%SZ).ndjson");
 }
 
-static void c_evidence(const struct explain_ctx *x, char *buf, size_t bufsz)
+/* Shell single quotes around s ('\'' for a quote inside): the path is the
+ * process's, so whatever it holds stays one argument when pasted. */
+static void shell_quote(struct owl_buf *b, const char *s)
 {
-	snprintf(buf, bufsz, "owl evidence %d --out /var/tmp/owl-evidence-%d", (int)x->tgt.pid, (int)x->tgt.pid);
+	owl_buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			owl_buf_puts(b, "'\\''");
+		else
+			owl_buf_putc(b, *s);
+	}
+	owl_buf_putc(b, '\'');
 }
 
-static void c_intel(const struct explain_ctx *x, char *buf, size_t bufsz)
-{
-	char t[80];
-	quote_target(x, t, sizeof(t));
-	snprintf(buf, bufsz, "owl explain %s --intel /path/to/blocklist.netset", t);
-}
-
-static void c_resolve(const struct explain_ctx *x, char *buf, size_t bufsz)
-{
-	char t[80];
-	quote_target(x, t, sizeof(t));
-	snprintf(buf, bufsz, "owl explain %s --resolve", t);
-}
-
-static void c_watch(const struct explain_ctx *x, char *buf, size_t bufsz)
-{
-	(void)x;
-	snprintf(buf, bufsz, "owl watch --duration 300 --json > owl-watch-$(date -u +%%Y%%m%%dT%%H%%M%%SZ).ndjson");
-}
-
+/* `baseline allow` takes the program and the destination, not the target:
+ * both come from the first outbound record of the explanation (the most
+ * suspicious one), the program pinned by its path. */
 static void c_baseline(const struct explain_ctx *x, char *buf, size_t bufsz)
 {
-	char t[80];
-	quote_target(x, t, sizeof(t));
-	snprintf(buf, bufsz, "owl baseline allow %s --note 'WHY THIS IS LEGITIMATE'", t);
+	const struct owl_record *rec = NULL;
+	for (size_t i = 0; i < x->nrecs && !rec; i++)
+		if (x->recs[i]->proc && x->recs[i]->proc->exe[0] == '/' && x->recs[i]->conn.direction == OWL_DIR_EGRESS &&
+		    (x->recs[i]->conn.transport == OWL_TP_TCP || x->recs[i]->conn.transport == OWL_TP_UDP))
+			rec = x->recs[i];
+	struct owl_buf b;
+	char ip[OWL_ADDRSTR_MAX];
+	owl_buf_init(&b);
+	owl_buf_puts(&b, "owl baseline allow --exe ");
+	if (rec) {
+		const struct owl_conn *c = &rec->conn;
+		shell_quote(&b, rec->proc->exe);
+		owl_buf_printf(&b, " --dest %s --port %u --transport %s", owl_addr_str(&c->raddr, ip), c->rport,
+			       c->transport == OWL_TP_TCP ? "tcp" : "udp");
+	} else {
+		owl_buf_puts(&b, "/path/to/program --dest ADDRESS");
+	}
+	owl_buf_puts(&b, " --note 'WHY THIS IS LEGITIMATE'");
+	owl_strlcpy(buf, b.oom ? "" : owl_buf_str(&b), bufsz);
+	owl_buf_free(&b);
 }
 
-static void c_kill(const struct explain_ctx *x, char *buf, size_t bufsz)
+/* A step's command: its template with every "{}" replaced by the target
+ * (built from the parsed value, never from the raw argument). */
+static void c_template(const struct explain_ctx *x, const char *tpl, char *buf, size_t bufsz)
 {
 	char t[80];
 	quote_target(x, t, sizeof(t));
-	snprintf(buf, bufsz, "owl contain kill-conn %s --yes", t);
-}
-
-static void c_freeze(const struct explain_ctx *x, char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, "owl contain freeze %d --yes", (int)x->tgt.pid);
+	struct owl_buf b;
+	owl_buf_init(&b);
+	for (const char *p = tpl; *p;) {
+		const char *q = strstr(p, "{}");
+		if (!q) {
+			owl_buf_puts(&b, p);
+			break;
+		}
+		owl_buf_putn(&b, p, (size_t)(q - p));
+		owl_buf_puts(&b, t);
+		p = q + 2;
+	}
+	owl_strlcpy(buf, b.oom ? "" : owl_buf_str(&b), bufsz);
+	owl_buf_free(&b);
 }
 
 static const struct step steps[] = {
-	{"keep this explanation as evidence", always, c_save, "explain"},
-	{"snapshot every socket on this host, for the record", always, c_scan, "scan"},
-	{"collect an evidence bundle (binary, maps, fds, environment) before anything changes", is_pid, c_evidence,
-	 "evidence"},
-	{"watch new connections as they happen (beaconing, retries)", has_alert, c_watch, "watch"},
-	{"check the remote ends against your threat-intel lists", no_intel, c_intel, "explain"},
-	{"look up the remote names (reverse DNS)", unresolved, c_resolve, "explain"},
-	{"if it is legitimate: document it, so the next scan says so", always, c_baseline, "baseline"},
-	{"if it is not: cut its connections (they stay cut only if the process is stopped)", has_alert, c_kill,
-	 "contain"},
-	{"if it is not: freeze the process for analysis", pid_alert, c_freeze, "contain"},
+	{"keep this explanation as evidence", always, c_save, "explain", NULL},
+	{"snapshot every socket on this host, for the record", always, c_scan, "scan", NULL},
+	{"collect an evidence bundle (binary, maps, fds, environment) before anything changes", is_pid, NULL,
+	 "evidence", "owl evidence {} --out /var/tmp/owl-evidence-{}"},
+	{"watch new connections as they happen (beaconing, retries)", has_alert, NULL, "watch",
+	 "owl watch --duration 300 --json > owl-watch-$(date -u +%Y%m%dT%H%M%SZ).ndjson"},
+	{"check the remote ends against your threat-intel lists", no_intel, NULL, "explain",
+	 "owl explain {} --intel /path/to/blocklist.netset"},
+	{"look up the remote names (reverse DNS)", unresolved, NULL, "explain", "owl explain {} --resolve"},
+	{"if it is legitimate: document it, so the next scan says so", always, c_baseline, "baseline", NULL},
+	{"if it is not: cut its connections (they stay cut only if the process is stopped)", has_alert, NULL,
+	 "contain", "owl contain kill-conn {} --yes"},
+	{"if it is not: freeze the process for analysis", pid_alert, NULL, "contain", "owl contain freeze {} --yes"},
 };
 
 static void sec_next_steps(const struct explain_ctx *x, struct explain_out *o)
@@ -705,7 +728,10 @@ static void sec_next_steps(const struct explain_ctx *x, struct explain_out *o)
 		if (!s->when(x) || (s->needs && x->have_command && !x->have_command(s->needs)))
 			continue;
 		char cmd[512];
-		s->cmd(x, cmd, sizeof(cmd));
+		if (s->cmd)
+			s->cmd(x, cmd, sizeof(cmd));
+		else
+			c_template(x, s->tpl, cmd, sizeof(cmd));
 		exo_item(o);
 		if (o->json) {
 			exo_str(o, "command", NULL, cmd);

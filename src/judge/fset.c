@@ -105,11 +105,13 @@ const struct owl_finding *fset_intern_from(const struct owl_finding *old, uint32
 		n = OWL_FINDINGS_MAX;
 	uint64_t fh[OWL_FINDINGS_MAX];
 	/* findings [0, same_upto) are old's own: their hashes are known */
-	uint32_t known = old ? (same_upto < n ? same_upto : n) : 0;
-	if (known > of(old)->n)
-		known = of(old)->n;
-	if (known)
+	uint32_t known = 0;
+	if (old) {
+		known = same_upto < n ? same_upto : n;
+		if (known > of(old)->n)
+			known = of(old)->n;
 		memcpy(fh, of(old)->fh, known * sizeof(fh[0]));
+	}
 	for (uint32_t i = known; i < n; i++)
 		fh[i] = hash_one(&f[i]);
 	uint64_t h = hash_set(fh, n);

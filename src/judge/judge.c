@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,76 @@ void judge_add_all(struct owl_record *dst, const struct owl_record *src)
 		const struct owl_finding *f = &src->findings[i];
 		judge_add(dst, f->id, (enum owl_severity)f->severity, "%s", f->reason);
 	}
+}
+
+/* ---- judge_add_all with a memo: (dst's set, src's set) -> the result */
+
+#define MEMO_SLOTS 512
+
+struct judge_memo {
+	struct {
+		const struct owl_finding *from, *add, *to; /* a reference held on each */
+		uint16_t n;
+	} e[MEMO_SLOTS];
+};
+
+struct judge_memo *judge_memo_new(void)
+{
+	return calloc(1, sizeof(struct judge_memo));
+}
+
+static void memo_drop(struct judge_memo *m, size_t i)
+{
+	fset_unref(m->e[i].from);
+	fset_unref(m->e[i].add);
+	fset_unref(m->e[i].to);
+	memset(&m->e[i], 0, sizeof(m->e[i]));
+}
+
+void judge_memo_free(struct judge_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < MEMO_SLOTS; i++)
+		memo_drop(m, i);
+	free(m);
+}
+
+void judge_add_all_memo(struct judge_memo *m, struct owl_record *dst, const struct owl_record *src)
+{
+	if (!m || !src->nfindings || !dst->nfindings) {
+		judge_add_all(dst, src); /* nothing to add, or a plain share */
+		return;
+	}
+	uint64_t h = ((uint64_t)(uintptr_t)dst->findings * 0x9e3779b97f4a7c15ULL) ^
+		     ((uint64_t)(uintptr_t)src->findings * 0xc2b2ae3d27d4eb4fULL);
+	size_t i = (size_t)(h >> 40) % MEMO_SLOTS;
+	uint8_t sev = dst->severity;
+	for (uint32_t k = 0; k < src->nfindings; k++)
+		if (src->findings[k].severity > sev)
+			sev = src->findings[k].severity;
+	if (m->e[i].to && m->e[i].from == dst->findings && m->e[i].add == src->findings) {
+		fset_ref(m->e[i].to);
+		fset_unref(dst->findings);
+		dst->findings = m->e[i].to;
+		dst->nfindings = m->e[i].n;
+		dst->severity = sev;
+		return;
+	}
+	const struct owl_finding *from = dst->findings;
+	fset_ref(from); /* kept alive for the memo */
+	judge_add_all(dst, src);
+	if (dst->findings == from) { /* nothing changed (full, or out of memory) */
+		fset_unref(from);
+		return;
+	}
+	memo_drop(m, i);
+	m->e[i].from = from;
+	fset_ref(src->findings);
+	m->e[i].add = src->findings;
+	fset_ref(dst->findings);
+	m->e[i].to = dst->findings;
+	m->e[i].n = dst->nfindings;
 }
 
 void judge_free_findings(struct owl_record *recs, size_t n)

@@ -11,6 +11,7 @@
 #include "attribute/origin_stage.h"
 #include "attribute/cgroup.h"
 #include "attribute/procinfo.h"
+#include "attribute/procload.h"
 #include "core/addr.h"
 #include "core/hashmap.h"
 #include "endpoint/endpoint.h"
@@ -45,7 +46,7 @@ static long peak_kb(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
-static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root)
+static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root, int threads)
 {
 	/* distinct pids among owners */
 	uint32_t *pids = malloc((m->nowners ? m->nowners : 1) * sizeof(*pids));
@@ -75,11 +76,10 @@ static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const 
 		free(pids);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		procinfo_load(proc_root, (pid_t)pids[i], &r->procs[i]);
+	procload_many(proc_root, pids, n, r->procs, threads);
+	for (size_t i = 0; i < n; i++)
 		if (r->procs[i].gone)
 			r->procs_gone++;
-	}
 	r->nprocs = n;
 	free(pids);
 	qsort(r->procs, r->nprocs, sizeof(*r->procs), cmp_pid);
@@ -121,11 +121,15 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	verify_stage_prestart(o); /* a cold run's package index overlaps collection */
 
 	uint64_t t0 = owl_mono_ns();
+	/* the owner map's BPF iterator loads on a thread while we collect */
+	struct fdmap_pre *pre = fdmap_prepare(proc_root, o->owners);
 	struct collect_opts co = o->collect;
 	co.elsize = sizeof(struct owl_record); /* records are built in place */
 	rc = collect_sockets(&co, &r->col);
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	/* the records take over the collected elements */
 	r->recs = r->col.conns.data;
 	size_t nconn = r->col.conns.len;
@@ -134,8 +138,10 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	r->nalloc = nconn;
 	r->ntotal = nconn;
 	rc = collect_set_directions(r->recs, nconn, sizeof(struct owl_record));
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	name_namespaces(r, proc_root);
 
 	uint64_t t1 = owl_mono_ns();
@@ -144,11 +150,14 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);
-	if (rc < 0)
+	if (rc < 0) {
+		fdmap_prepare_drop(pre);
 		return rc;
+	}
 	for (size_t i = 0; i < nconn; i++)
 		if (r->recs[i].conn.inode && owl_u64map_put(&want, r->recs[i].conn.inode, (uint32_t)i) < 0) {
 			owl_u64map_free(&want);
+			fdmap_prepare_drop(pre);
 			return -ENOMEM;
 		}
 	int threads = o->threads;
@@ -157,14 +166,14 @@ int scan_run(const struct scan_opts *o, struct scan_result *r)
 		threads = c > 4 ? 4 : c < 1 ? 1 : (int)c;
 	}
 	struct fdmap m;
-	rc = fdmap_build(&m, proc_root, &want, threads);
+	rc = fdmap_build_any(&m, proc_root, &want, threads, o->owners, pre, &r->owners_how);
 	owl_u64map_free(&want);
 	if (rc < 0)
 		return rc;
 	r->pids_seen = m.pids_seen;
 	r->pids_denied = m.pids_denied;
 
-	rc = load_owner_procs(r, &m, proc_root);
+	rc = load_owner_procs(r, &m, proc_root, threads);
 	if (rc < 0)
 		goto out;
 

@@ -27,6 +27,7 @@ struct scan_opts {
 	const char *const *geoips; /* --geoip FILE... (geoip is the first of them) */
 	size_t ngeoip;
 	const struct endpoint_limits *endpoint_limits; /* --limit NAME=VALUE; NULL = defaults */
+	enum fdmap_backend owners; /* --owners auto|bpf|proc: who builds the owner map */
 };
 
 struct scan_result;
@@ -64,6 +65,7 @@ struct scan_result {
 	struct endpoint_ctx *endpoint;
 	struct store_ctx *store;
 	struct origin_ctx *origin;   /* src/attribute/origin_stage (issue 7) */
+	struct fdmap_how owners_how; /* which backend built the owner map, and why */
 };
 
 /* Run a scan.  Returns 0, or -errno when nothing could be collected at all

@@ -74,7 +74,13 @@ void owl_escape(struct owl_buf *out, const char *src, size_t len, enum owl_esc_m
 		}
 		unsigned char c = s[i];
 		if (c == '\\') {
-			owl_buf_putn(out, "\\\\", 2);
+			/* doubled in both modes, so that owl's own escapes (\xNN,
+			 * \u{XXXX}) can be told from a name that holds that text:
+			 * in JSON the consumer reads "\\" for a real backslash */
+			if (mode == OWL_ESC_JSON)
+				owl_buf_putn(out, "\\\\\\\\", 4);
+			else
+				owl_buf_putn(out, "\\\\", 2);
 			i++;
 			continue;
 		}

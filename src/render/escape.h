@@ -3,7 +3,9 @@
  * Everything printed that came from a process, a socket or a file (comm,
  * argv, paths, unit names, user names, reasons quoting them) goes through
  * owl_escape().  Output is always valid UTF-8 with no control characters:
- *  - printable ASCII stays, except '\\' which doubles;
+ *  - printable ASCII stays, except '\\' which doubles (in JSON too: a JSON
+ *    consumer reads "\\\\" for a real backslash, so the \xNN and \u{XXXX}
+ *    below are never confused with a name that holds that text);
  *  - C0/C1 controls and DEL become \n \t \r or \xNN (TEXT) / JSON escapes;
  *  - bytes that are not valid UTF-8 (stray continuation bytes, overlong
  *    forms, surrogates, > U+10FFFF, truncated sequences) become \xNN;

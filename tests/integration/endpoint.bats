@@ -330,6 +330,16 @@ scan_pid() { # pid args...
 	echo "$output" | grep -q "owl explain $PID_cli\$"
 	run "$OWL" explain 198.51.100.2 --json --intel-dir ''
 	echo "$output" | jq -e ".processes.list[0].pid == $PID_cli"
+	# the suggested baseline command works as printed: pasted, it documents
+	# the connection (the note replaced, the store a test one)
+	run "$OWL" explain $PID_cli --json --intel-dir ''
+	cmd=$(echo "$output" | jq -r '.next_steps.list[] | select(.command | startswith("owl baseline allow")) | .command')
+	[[ "$cmd" == *"--exe '"*"--dest 198.51.100.2 --port 4444 --transport tcp"* ]]
+	cmd=${cmd/owl /\"\$OWL\" }
+	cmd=${cmd/WHY THIS IS LEGITIMATE/pasted from explain}
+	eval "$cmd --db $T/explain.db"
+	run "$OWL" scan --netns $NSC --json --db "$T/explain.db" --intel-dir ''
+	echo "$output" | jq -e 'select(.destination.port == 4444) | .owl.findings[] | select(.id == "documented" and .reason == "pasted from explain")'
 	# errors: exit 2 and a message
 	run "$OWL" explain 4000000
 	[ "$status" -eq 2 ]

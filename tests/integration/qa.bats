@@ -183,3 +183,30 @@ time.sleep(60)' "$long" "$long" "hidden-payload"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"$tmp/none/owl.db"*"no such database"* ]]
 }
+
+@test "watch and scan name an intel list they cannot read" {
+	for cmd in "scan" "watch --duration 1"; do
+		run --separate-stderr timeout 20 "$OWL" $cmd --intel "$tmp/missing-list.txt"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"$tmp/missing-list.txt"* ]]
+	done
+}
+
+@test "JSON: owl's \\xNN escape of a byte is never the same text as a name that spells it" {
+	sockprog owlq-srv tcp-listen 192.0.2.226 4445
+	# one process whose name holds the byte 0xff, one whose name holds the
+	# four characters \xff
+	for name in 'b"\xff"' 'b"\\xff"'; do
+		start_bg ip netns exec owlq-cli "$PY" -c '
+import ctypes, os, socket, time
+ctypes.CDLL(None).prctl(15, ctypes.c_char_p(b"q" + '"$name"'), 0, 0, 0)
+s = socket.create_connection(("192.0.2.226", 4445), timeout=5)
+print("ready", os.getpid(), flush=True)
+time.sleep(60)'
+	done
+	sleep 0.3
+	run --separate-stderr "$OWL" scan --netns owlq-cli --json
+	names=$(jq -r 'select(.destination.port == 4445) | .process.name' <<<"$output" | sort)
+	# the byte reads as \xff, the text as \\xff (a real backslash is doubled)
+	[ "$names" = "$(printf '%s\n' 'q\\xff' 'q\xff' | sort)" ]
+}

@@ -102,6 +102,8 @@ teardown() {
 	echo "$output" >"$out"
 	[ "$(jq_count '.network.transport == "packet" and .owl.packet.filter.attached == true and .owl.packet.filter.instructions == 1 and .owl.packet.protocol_name == "all" and .process.pid == '"$pkt" "$out")" -eq 1 ]
 	[ "$(jq_count '.network.transport == "packet" and has("destination")' "$out")" -eq 0 ]
+	# nothing about a remote end to say: no empty owl.endpoint object
+	[ "$(jq_count '.network.transport == "packet" and (.owl | has("endpoint"))' "$out")" -eq 0 ]
 	[ "$(jq_count '.network.transport == "raw" and .owl.raw.protocol == 1 and .owl.socket.source == "procfs" and .process.pid == '"$raw" "$out")" -eq 1 ]
 }
 
@@ -248,6 +250,11 @@ s = socket.create_connection(("192.0.2.34", 8443)); print("ready", flush=True); 
 	run "$OWL" scan --bogus
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown option '--bogus'"* ]]
+	# the message and the synopsis, not the whole help
+	[[ "$output" == *"usage: owl scan"* ]]
+	[[ "$output" == *"Try 'owl scan --help'"* ]]
+	[[ "$output" != *"--json           NDJSON"* ]]
+	[ "$(wc -l <<<"$output")" -le 8 ]
 	run "$OWL" scan --fail-on nope
 	[ "$status" -eq 2 ]
 	run "$OWL" scan --source

@@ -18,7 +18,8 @@ struct esc_case {
 static const struct esc_case cases[] = {
 	{"nginx", 0, "nginx", "nginx"},
 	{"a b", 0, "a b", "a b"},
-	{"back\\slash", 0, "back\\\\slash", "back\\\\slash"},
+	{"back\\slash", 0, "back\\\\slash", "back\\\\\\\\slash"}, /* doubled, in JSON too */
+	{"lit\\xff", 0, "lit\\\\xff", "lit\\\\\\\\xff"},       /* the text \xff is not the byte */
 	{"q\"uote", 0, "q\"uote", "q\\\"uote"},
 	{"line\nbreak", 0, "line\\nbreak", "line\\nbreak"},
 	{"tab\there", 0, "tab\\there", "tab\\there"},

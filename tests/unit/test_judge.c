@@ -82,12 +82,54 @@ static void test_reason_bounded(void **state)
 	judge_free_findings(&r, 1);
 }
 
+static void test_memo(void **state)
+{
+	(void)state;
+	struct owl_record tmpl[2], r[8], plain[8];
+	memset(tmpl, 0, sizeof(tmpl));
+	memset(r, 0, sizeof(r));
+	memset(plain, 0, sizeof(plain));
+	judge_add(&tmpl[0], "recent-binary", OWL_SEV_LOW, "changed");
+	judge_add(&tmpl[1], "unexpected-parent", OWL_SEV_MEDIUM, "parent is nc");
+	struct judge_memo *m = judge_memo_new();
+	assert_non_null(m);
+	for (int i = 0; i < 8; i++) {
+		/* two kinds of starting sets, two templates */
+		judge_add(&r[i], "exe-unpackaged", OWL_SEV_LOW, "no package owns /opt/%d", i % 2);
+		judge_add(&plain[i], "exe-unpackaged", OWL_SEV_LOW, "no package owns /opt/%d", i % 2);
+		judge_add_all_memo(m, &r[i], &tmpl[i % 4 < 2 ? 0 : 1]);
+		judge_add_all(&plain[i], &tmpl[i % 4 < 2 ? 0 : 1]);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_ptr_equal(r[i].findings, plain[i].findings); /* interned: the same set */
+		assert_int_equal(r[i].nfindings, 2);
+		assert_int_equal(r[i].severity, plain[i].severity);
+	}
+	assert_int_equal(r[2].severity, OWL_SEV_MEDIUM);
+	/* an empty template changes nothing; an empty record shares */
+	struct owl_record empty, fresh;
+	memset(&empty, 0, sizeof(empty));
+	memset(&fresh, 0, sizeof(fresh));
+	judge_add_all_memo(m, &r[0], &empty);
+	assert_int_equal(r[0].nfindings, 2);
+	judge_add_all_memo(m, &fresh, &tmpl[1]);
+	assert_ptr_equal(fresh.findings, tmpl[1].findings);
+	assert_int_equal(fresh.severity, OWL_SEV_MEDIUM);
+	judge_memo_free(m);
+	judge_free_findings(r, 8);
+	judge_free_findings(plain, 8);
+	judge_free_findings(tmpl, 2);
+	judge_free_findings(&fresh, 1);
+	assert_int_equal(fset_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_sets),
 		cmocka_unit_test(test_full_replaces_least_severe),
 		cmocka_unit_test(test_reason_bounded),
+		cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "attribute/fdmap.h"
@@ -106,6 +108,50 @@ static void test_self(void **s)
 	assert_null(procinfo_arg(&p, p.argc, &n));
 }
 
+/* A real process whose command line is exactly `total` bytes (NULs
+ * included): sleep 30 000...0 */
+static pid_t spawn_cmdline(size_t total, char *zeros)
+{
+	size_t k = total - strlen("sleep") - 1 - strlen("30") - 1 - 1;
+	memset(zeros, '0', k);
+	zeros[k] = '\0';
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "30", zeros, (char *)NULL);
+		_exit(127);
+	}
+	char path[64], buf[8192];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	for (int i = 0; i < 500; i++) { /* until the exec is done */
+		ssize_t n = owl_read_file(path, buf, sizeof(buf));
+		if (n == (ssize_t)total)
+			break;
+		usleep(2000);
+	}
+	return pid;
+}
+
+static void test_cmdline_edge(void **s)
+{
+	(void)s;
+	static char zeros[OWL_ARGS_MAX + 16];
+	const size_t sizes[] = {OWL_ARGS_MAX - 1, OWL_ARGS_MAX, OWL_ARGS_MAX + 1};
+	for (size_t i = 0; i < 3; i++) {
+		pid_t pid = spawn_cmdline(sizes[i], zeros);
+		assert_true(pid > 0);
+		static struct owl_proc p;
+		assert_int_equal(procinfo_load("/proc", pid, &p), 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		/* 4095 bytes fit the 4096-byte buffer with its NUL: whole */
+		assert_int_equal(p.args_truncated, sizes[i] > OWL_ARGS_MAX - 1);
+		assert_int_equal(p.argc, 3);
+		size_t n;
+		assert_string_equal(procinfo_arg(&p, 0, &n), "sleep");
+		assert_true(p.args_len <= OWL_ARGS_MAX - 1);
+	}
+}
+
 static void test_gone(void **s)
 {
 	(void)s;
@@ -132,7 +178,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recorded), cmocka_unit_test(test_bad_stat),
 		cmocka_unit_test(test_status),   cmocka_unit_test(test_self),
-		cmocka_unit_test(test_gone),     cmocka_unit_test(test_socket_link),
+		cmocka_unit_test(test_gone),     cmocka_unit_test(test_cmdline_edge),     cmocka_unit_test(test_socket_link),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
