@@ -1,4 +1,5 @@
 #include "attribute/origin_stage.h"
+#include "attribute/procinfo.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -66,6 +67,52 @@ static void share_put(struct changes_share *s)
 	pthread_mutex_lock(&shared_lock);
 	share_put_locked(s);
 	pthread_mutex_unlock(&shared_lock);
+}
+
+/* ---- the change list, read on a thread while the scan collects ---- */
+
+struct origin_prefetch {
+	pthread_t th;
+	uint64_t since, now;
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct origin_prefetch *p = arg;
+	share_put(share_get(p->since, p->now)); /* it stays in the cache */
+	return NULL;
+}
+
+struct origin_prefetch *origin_prefetch_start(const char *proc_root, uint64_t now_ns)
+{
+	/* the change list is the host's own: only for a scan of the real /proc */
+	if (!proc_root || strcmp(proc_root, "/proc") != 0 || !now_ns)
+		return NULL;
+	uint64_t boot = procinfo_boot_ns();
+	if (!boot || boot > now_ns)
+		return NULL;
+	struct origin_prefetch *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	/* no process started before boot: this window covers what origin_run
+	 * will ask for, whatever the owners are */
+	p->since = boot > ORIGIN_WINDOW_NS ? boot - ORIGIN_WINDOW_NS : 0;
+	if (now_ns > ORIGIN_CHANGES_MAX_AGE_NS && p->since < now_ns - ORIGIN_CHANGES_MAX_AGE_NS)
+		p->since = now_ns - ORIGIN_CHANGES_MAX_AGE_NS;
+	p->now = now_ns;
+	if (pthread_create(&p->th, NULL, prefetch_main, p) != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void origin_prefetch_join(struct origin_prefetch *p)
+{
+	if (!p)
+		return;
+	pthread_join(p->th, NULL);
+	free(p);
 }
 
 static ancestry_lookup_fn history_fn;

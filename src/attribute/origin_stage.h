@@ -50,6 +50,13 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 int origin_compute(struct origin_ctx *c, const char *proc_root, const struct scan_result *r,
 		   const struct owl_proc *p, struct origin_info **ret);
 
+/* Read the host's change list on a thread (a scan starts it before
+ * collecting; the origin stage then finds it ready).  NULL when not
+ * worth it (a fake proc root) or not possible; join frees it. */
+struct origin_prefetch;
+struct origin_prefetch *origin_prefetch_start(const char *proc_root, uint64_t now_ns);
+void origin_prefetch_join(struct origin_prefetch *p);
+
 int origin_ctx_new(const char *proc_root, struct origin_ctx **ret);
 void origin_ctx_free(struct origin_ctx *c);
 

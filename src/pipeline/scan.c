@@ -111,12 +111,23 @@ static void name_namespaces(struct scan_result *r, const char *proc_root)
 	}
 }
 
+static int scan_run_here(const struct scan_opts *o, struct scan_result *r);
+
 int scan_run(const struct scan_opts *o, struct scan_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->time_ns = owl_now_ns();
+	/* the origin stage's change list is read while the sockets are */
+	struct origin_prefetch *op = origin_prefetch_start(o->proc_root ? o->proc_root : "/proc", r->time_ns);
+	int rc = scan_run_here(o, r);
+	origin_prefetch_join(op);
+	return rc;
+}
+
+static int scan_run_here(const struct scan_opts *o, struct scan_result *r)
 {
 	const char *proc_root = o->proc_root ? o->proc_root : "/proc";
 	int rc;
-	memset(r, 0, sizeof(*r));
-	r->time_ns = owl_now_ns();
 	r->is_root = geteuid() == 0;
 	verify_stage_prestart(o); /* a cold run's package index overlaps collection */
 
