@@ -11,9 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check(const struct fdmap *m)
 {
 	for (size_t i = 0; i < m->head.cap; i++) {
-		if (!m->head.keys[i])
+		if (!m->head.slots[i].key)
 			continue;
-		uint32_t j = m->head.vals[i];
+		uint32_t j = m->head.slots[i].val;
 		size_t steps = 0;
 		uint32_t last = 0;
 		for (; j != UINT32_MAX; j = m->owners[j].next) {
