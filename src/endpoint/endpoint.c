@@ -499,7 +499,9 @@ static bool memoizable(const struct owl_conn *c)
 static int judge_all(const struct endpoint_ctx *x, struct scan_result *r)
 {
 	struct slots s;
-	int rc = slots_init(&s, 1024);
+	/* room for a template per (process, endpoint) group: they grow with the
+	 * sockets; past half full the rest are judged one by one */
+	int rc = slots_init(&s, OWL_MIN(OWL_MAX(r->nrecs / 4, (size_t)1024), (size_t)1 << 20));
 	if (rc < 0)
 		return rc;
 	struct jkey *keys = NULL;

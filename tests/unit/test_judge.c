@@ -123,6 +123,76 @@ static void test_memo(void **state)
 	assert_int_equal(fset_count(), 0);
 }
 
+/* the order the report promises: severity down, owners by (comm, pid),
+ * namespace, transport, IPv4 before IPv6, peer address, ports, inode */
+static int ref_cmp(const struct owl_record *x, const struct owl_record *y)
+{
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	if (!!x->proc != !!y->proc)
+		return x->proc ? -1 : 1;
+	if (x->proc && y->proc) {
+		int c = strcmp(x->proc->comm, y->proc->comm);
+		if (c)
+			return c;
+		if (x->proc->pid != y->proc->pid)
+			return x->proc->pid < y->proc->pid ? -1 : 1;
+	}
+	if (x->conn.netns_ino != y->conn.netns_ino)
+		return x->conn.netns_ino < y->conn.netns_ino ? -1 : 1;
+	if (x->conn.transport != y->conn.transport)
+		return x->conn.transport < y->conn.transport ? -1 : 1;
+	if (x->conn.raddr.family != y->conn.raddr.family)
+		return x->conn.raddr.family == 2 ? -1 : 1;
+	int c = memcmp(x->conn.raddr.bytes, y->conn.raddr.bytes, 16);
+	if (c)
+		return c;
+	if (x->conn.rport != y->conn.rport)
+		return x->conn.rport < y->conn.rport ? -1 : 1;
+	if (x->conn.lport != y->conn.lport)
+		return x->conn.lport < y->conn.lport ? -1 : 1;
+	return (x->conn.inode > y->conn.inode) - (x->conn.inode < y->conn.inode);
+}
+
+static void test_sort_order(void **state)
+{
+	(void)state;
+	static struct owl_proc procs[6];
+	const char *comms[] = {"sshd", "curl", "curl", "a", "zz", "curl"};
+	for (int i = 0; i < 6; i++) {
+		memset(&procs[i], 0, sizeof(procs[i]));
+		strcpy(procs[i].comm, comms[i]);
+		procs[i].pid = 1000 - i * 7;
+	}
+	enum { N = 5000 };
+	static struct owl_record r[N];
+	unsigned seed = 12345;
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < N; i++) {
+			memset(&r[i], 0, sizeof(r[i]));
+			seed = seed * 1103515245 + 12345;
+			unsigned v = seed >> 8;
+			r[i].severity = (uint8_t)(v % 3);
+			r[i].proc = v % 7 == 6 ? NULL : &procs[v % 7 % 6];
+			r[i].conn.netns_ino = 4026531840ull + (v >> 3) % 3;
+			r[i].conn.transport = (uint8_t)((v >> 5) % 2);
+			bool v6 = (v >> 7) % 3 == 0;
+			r[i].conn.raddr.family = v6 ? 10 : 2;
+			/* few distinct addresses, some IPv6 ones sharing the first 4 bytes */
+			r[i].conn.raddr.bytes[0] = (uint8_t)((v >> 9) % 2 ? 192 : 10);
+			r[i].conn.raddr.bytes[3] = (uint8_t)((v >> 11) % 4);
+			if (v6)
+				r[i].conn.raddr.bytes[15] = (uint8_t)((v >> 13) % 3);
+			r[i].conn.rport = (uint16_t)((v >> 15) % 5);
+			r[i].conn.lport = (uint16_t)((v >> 18) % 4);
+			r[i].conn.inode = seed % 1000;
+		}
+		judge_sort(r, N);
+		for (size_t i = 1; i < N; i++)
+			assert_true(ref_cmp(&r[i - 1], &r[i]) <= 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_full_replaces_least_severe),
 		cmocka_unit_test(test_reason_bounded),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_sort_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
