@@ -317,9 +317,7 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 	/* unexpected-parent and recent-binary are facts of the process: judged
 	 * once per process, given to each of its sockets */
 	struct owl_record *tmpl = calloc(r->nprocs ? r->nprocs : 1, sizeof(*tmpl));
-	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
 	if (!tmpl) {
-		judge_memo_free(memo);
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -332,14 +330,7 @@ int origin_run(struct origin_ctx *c, const char *proc_root, struct scan_result *
 		if (origin_recent_binary(&oi->timeline, c->now_ns, c->window_ns, reason, sizeof(reason)))
 			judge_add(&tmpl[i], "recent-binary", OWL_SEV_LOW, "%s", reason);
 	}
-	for (size_t i = 0; i < r->nrecs; i++) {
-		struct owl_record *rec = &r->recs[i];
-		const struct owl_proc *p = rec->proc;
-		size_t pi = ((uintptr_t)p - (uintptr_t)r->procs) / sizeof(*p);
-		if (p && p->origin && (uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs)
-			judge_add_all_memo(memo, rec, &tmpl[pi]);
-	}
-	judge_memo_free(memo);
+	scan_give_proc_findings(r, tmpl);
 	judge_free_findings(tmpl, r->nprocs);
 	free(tmpl);
 out:

@@ -45,8 +45,9 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 		return;
 	const struct endpoint_addr *a = ei->remote;
 	struct endpoint_bytes b;
+	bool has_bytes = endpoint_bytes(&rec->conn, &b);
 	/* nothing to say (a packet socket, a listener): no empty object */
-	if (!a && !ei->port_checked && !(ei->group && ei->group->conns) && !endpoint_bytes(&rec->conn, &b))
+	if (!a && !ei->port_checked && !(ei->group && ei->group->conns) && !has_bytes)
 		return;
 	jsonw_obj_open(w, "endpoint");
 	if (a) {
@@ -72,7 +73,7 @@ void endpoint_json_owl(struct jsonw *w, const struct owl_record *rec)
 			jsonw_str(w, "abuse", ei->port_why);
 		jsonw_obj_close(w);
 	}
-	if (endpoint_bytes(&rec->conn, &b)) {
+	if (has_bytes) {
 		jsonw_u64(w, "bytes_sent", b.out);
 		jsonw_u64(w, "bytes_acked", b.acked);
 		jsonw_u64(w, "bytes_received", b.in);

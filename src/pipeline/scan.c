@@ -32,6 +32,27 @@ struct owl_proc *scan_find_proc(const struct scan_result *r, pid_t pid)
 	return bsearch(&key, r->procs, r->nprocs, sizeof(*r->procs), cmp_pid);
 }
 
+bool scan_proc_index(const struct scan_result *r, const struct owl_proc *p, size_t *ret)
+{
+	/* compared as integers: p may point anywhere (watch's own processes) */
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)r->procs;
+	if (!p || a < b || (a - b) / sizeof(*p) >= r->nprocs)
+		return false;
+	*ret = (a - b) / sizeof(*p);
+	return true;
+}
+
+void scan_give_proc_findings(struct scan_result *r, const struct owl_record *tmpl)
+{
+	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
+	for (size_t i = 0; i < r->nrecs; i++) {
+		size_t pi;
+		if (scan_proc_index(r, r->recs[i].proc, &pi))
+			judge_add_all_memo(memo, &r->recs[i], &tmpl[pi]);
+	}
+	judge_memo_free(memo);
+}
+
 const struct owl_netns *scan_find_netns(const struct scan_result *r, uint64_t ino)
 {
 	for (size_t i = 0; i < r->col.nns; i++)

@@ -76,6 +76,15 @@ void scan_result_free(struct scan_result *r);
 /* The process with this pid among r->procs, or NULL. */
 struct owl_proc *scan_find_proc(const struct scan_result *r, pid_t pid);
 
+/* Where p stands in r->procs: true and *ret set when p is one of this
+ * scan's processes. */
+bool scan_proc_index(const struct scan_result *r, const struct owl_proc *p, size_t *ret);
+
+/* Give each record the findings of tmpl[i], the template judged once for
+ * its owner r->procs[i] (a stage whose findings are the process's, not the
+ * socket's).  Records owned by no process of r get none. */
+void scan_give_proc_findings(struct scan_result *r, const struct owl_record *tmpl);
+
 /* The namespace record for an inode, or NULL. */
 const struct owl_netns *scan_find_netns(const struct scan_result *r, uint64_t ino);
 

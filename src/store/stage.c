@@ -325,8 +325,8 @@ int baseline_stage_run(const struct scan_opts *o, struct scan_result *r)
 		struct owl_record *rec = &r->recs[i];
 		if (!baseline_candidate(rec))
 			continue;
-		size_t pi = ((uintptr_t)rec->proc - (uintptr_t)r->procs) / sizeof(*rec->proc);
-		if ((uintptr_t)rec->proc < (uintptr_t)r->procs || pi >= r->nprocs)
+		size_t pi;
+		if (!scan_proc_index(r, rec->proc, &pi))
 			continue; /* not one of this scan's processes */
 		struct bm_identity *id = &ctx->ids[pi];
 		if (!have[pi]) {

@@ -371,16 +371,7 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nprocs; i++)
 		verify_judge(&r->procs[i], &tmpl[i]);
-	struct judge_memo *memo = judge_memo_new(); /* NULL: merged without one */
-	for (size_t i = 0; i < r->nrecs; i++) {
-		const struct owl_proc *p = r->recs[i].proc;
-		size_t pi = ((uintptr_t)p - (uintptr_t)r->procs) / sizeof(*p);
-		if (p && (uintptr_t)p >= (uintptr_t)r->procs && pi < r->nprocs)
-			judge_add_all_memo(memo, &r->recs[i], &tmpl[pi]);
-		else
-			verify_judge(p, &r->recs[i]);
-	}
-	judge_memo_free(memo);
+	scan_give_proc_findings(r, tmpl);
 	judge_free_findings(tmpl, r->nprocs);
 	free(tmpl);
 	return 0;
