@@ -31,6 +31,16 @@ int judge_severity_parse(const char *s)
 	return -EINVAL;
 }
 
+/* The most severe of rec's findings (OWL_SEV_NONE without any). */
+static uint8_t max_severity(const struct owl_record *rec)
+{
+	uint8_t s = OWL_SEV_NONE;
+	for (uint32_t i = 0; i < rec->nfindings; i++)
+		if (rec->findings[i].severity > s)
+			s = rec->findings[i].severity;
+	return s;
+}
+
 /* Swap rec's set for the interned copy of f[0..n), whose first same_upto
  * findings are rec's unchanged. */
 static void set_findings(struct owl_record *rec, const struct owl_finding *f, uint32_t n, uint32_t same_upto)
@@ -99,9 +109,7 @@ void judge_add_all(struct owl_record *dst, const struct owl_record *src)
 		return;
 	if (!dst->nfindings) {
 		judge_share_findings(dst, src);
-		for (uint32_t i = 0; i < src->nfindings; i++)
-			if (src->findings[i].severity > dst->severity)
-				dst->severity = src->findings[i].severity;
+		dst->severity = OWL_MAX(dst->severity, max_severity(src));
 		return;
 	}
 	for (uint32_t i = 0; i < src->nfindings; i++) {
@@ -152,10 +160,7 @@ void judge_add_all_memo(struct judge_memo *m, struct owl_record *dst, const stru
 	uint64_t h = ((uint64_t)(uintptr_t)dst->findings * 0x9e3779b97f4a7c15ULL) ^
 		     ((uint64_t)(uintptr_t)src->findings * 0xc2b2ae3d27d4eb4fULL);
 	size_t i = (size_t)(h >> 40) % MEMO_SLOTS;
-	uint8_t sev = dst->severity;
-	for (uint32_t k = 0; k < src->nfindings; k++)
-		if (src->findings[k].severity > sev)
-			sev = src->findings[k].severity;
+	uint8_t sev = OWL_MAX(dst->severity, max_severity(src));
 	if (m->e[i].to && m->e[i].from == dst->findings && m->e[i].add == src->findings) {
 		fset_ref(m->e[i].to);
 		fset_unref(dst->findings);
@@ -199,11 +204,7 @@ bool judge_has(const struct owl_record *rec, const char *id)
 
 void judge_verdict(struct owl_record *rec)
 {
-	uint8_t s = OWL_SEV_NONE;
-	for (uint32_t i = 0; i < rec->nfindings; i++)
-		if (rec->findings[i].severity > s)
-			s = rec->findings[i].severity;
-	rec->severity = s;
+	rec->severity = max_severity(rec);
 }
 
 void judge_records(struct owl_record *recs, size_t n)
