@@ -11,6 +11,7 @@
 #include "judge/judge.h"
 #include "pipeline/scan.h"
 #include "render/jsonw.h"
+#include "verify/digest_batch.h"
 #include "verify/rules.h"
 #include "verify/verify_int.h"
 
@@ -111,39 +112,6 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec)
 
 /* ---- parallel hashing of the images a scan needs, before verify_proc */
 
-struct hjob {
-	int fd;
-	struct digest_key k;
-	struct digest_val v;
-	uint64_t t0;
-	int rc;
-	bool stable; /* ctime unchanged across the read */
-};
-
-struct hpool {
-	struct hjob *jobs;
-	size_t n;
-	size_t next;
-	pthread_mutex_t mu;
-};
-
-static void *hworker(void *arg)
-{
-	struct hpool *hp = arg;
-	for (;;) {
-		pthread_mutex_lock(&hp->mu);
-		size_t i = hp->next++;
-		pthread_mutex_unlock(&hp->mu);
-		if (i >= hp->n)
-			return NULL;
-		struct hjob *j = &hp->jobs[i];
-		j->t0 = owl_now_ns();
-		j->rc = digest_fd(j->fd, &j->v);
-		struct stat st;
-		j->stable = fstat(j->fd, &st) == 0 && st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec == j->k.ctime_ns;
-	}
-}
-
 static int vthreads(const struct verify_ctx *c, size_t n)
 {
 	int threads = c->threads;
@@ -171,24 +139,26 @@ static void *dbworker(void *arg)
 	return NULL;
 }
 
-/* biggest first: the last file hashed is a small one, the threads end together */
-static int cmp_job_size(const void *a, const void *b)
-{
-	const struct hjob *x = a, *y = b;
-	return x->k.size < y->k.size ? 1 : x->k.size > y->k.size ? -1 : 0;
-}
-
+/* md5 and sha256 of every distinct image not in the cache (digest_batch:
+ * md5 in SIMD lanes on one thread, sha256 on the others), into the cache
+ * when the file did not change while it was read */
 static void prehash(struct verify_ctx *c, struct scan_result *r)
 {
-	struct hjob *jobs = calloc(r->nprocs ? r->nprocs : 1, sizeof(*jobs));
-	if (!jobs)
+	size_t cap = r->nprocs ? r->nprocs : 1;
+	struct digest_job *jobs = calloc(cap, sizeof(*jobs));
+	struct digest_key *keys = calloc(cap, sizeof(*keys));
+	if (!jobs || !keys) {
+		free(jobs);
+		free(keys);
 		return;
+	}
 	size_t n = 0;
 	bool need_db = false;
 	struct dbjob dj = {.c = c};
 	struct owl_u64map seen;
 	if (owl_u64map_init(&seen, r->nprocs + 16) < 0) {
 		free(jobs);
+		free(keys);
 		return;
 	}
 	for (size_t i = 0; i < r->nprocs; i++) {
@@ -231,35 +201,31 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		}
 		jobs[n].fd = fd;
-		jobs[n].k = k;
+		jobs[n].size = k.size;
+		keys[n] = k;
 		n++;
 	}
 	owl_u64map_free(&seen);
-	qsort(jobs, n, sizeof(*jobs), cmp_job_size);
-	int threads = vthreads(c, n);
-	struct hpool hp = {.jobs = jobs, .n = n};
-	pthread_mutex_init(&hp.mu, NULL);
-	pthread_t th[4], dbth;
-	int started = 0;
+	pthread_t dbth;
 	/* a cold run indexes the package database while the images are hashed */
 	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, &dj) == 0;
-	for (int t = 1; t < threads && t < 4; t++)
-		if (pthread_create(&th[started], NULL, hworker, &hp) == 0)
-			started++;
-	hworker(&hp);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	uint64_t t0 = owl_now_ns();
+	digest_batch(jobs, n, vthreads(c, n), md5mb_pick());
 	if (dbthread)
 		pthread_join(dbth, NULL);
 	for (size_t i = 0; i < dj.n; i++)
 		free(dj.paths[i]);
-	pthread_mutex_destroy(&hp.mu);
 	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].rc == 0 && jobs[i].stable)
-			(void)digest_cache_put(c->cache, &jobs[i].k, &jobs[i].v, jobs[i].t0);
+		/* ctime unchanged across the reads (the digests describe the key) */
+		struct stat st;
+		bool stable = fstat(jobs[i].fd, &st) == 0 &&
+			      st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec == keys[i].ctime_ns;
+		if (jobs[i].rc == 0 && stable)
+			(void)digest_cache_put(c->cache, &keys[i], &jobs[i].v, t0);
 		close(jobs[i].fd);
 	}
 	free(jobs);
+	free(keys);
 }
 
 static int own(struct verify_ctx *c, struct verify_info *vi)

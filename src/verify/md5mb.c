@@ -1,0 +1,445 @@
+/* Multi-buffer MD5 (RFC 1321), see md5mb.h.
+ *
+ * The state of lane l is st[0..3][l] (a, b, c, d: structure of arrays, so
+ * that a vector load takes one word of every lane).  A kernel advances the
+ * lanes in `mask` by n blocks: block k of lane l is at p[l] + 64 k.  The
+ * vector kernels load one 64-byte block per lane and transpose them so
+ * that vector j holds message word j of every lane; lanes outside the mask
+ * read a block of zeros and their state is put back afterwards. */
+#include "verify/md5mb.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MD5MB_X86 1
+#else
+#define MD5MB_X86 0
+#endif
+
+static const uint32_t md5_k[64] = {
+	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+	0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+	0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+	0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+	0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+	0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+	0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+	0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+};
+
+static const uint32_t md5_init[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+
+/* The 64 steps: ST(function, a, b, c, d, message word, step, rotation),
+ * with the roles of a..d rotating each step. */
+#define MD5_STEPS(ST, F, G, H, I)                                                                                  \
+	ST(F, a, b, c, d, 0, 0, 7) ST(F, d, a, b, c, 1, 1, 12) ST(F, c, d, a, b, 2, 2, 17)                         \
+	ST(F, b, c, d, a, 3, 3, 22) ST(F, a, b, c, d, 4, 4, 7) ST(F, d, a, b, c, 5, 5, 12)                         \
+	ST(F, c, d, a, b, 6, 6, 17) ST(F, b, c, d, a, 7, 7, 22) ST(F, a, b, c, d, 8, 8, 7)                         \
+	ST(F, d, a, b, c, 9, 9, 12) ST(F, c, d, a, b, 10, 10, 17) ST(F, b, c, d, a, 11, 11, 22)                    \
+	ST(F, a, b, c, d, 12, 12, 7) ST(F, d, a, b, c, 13, 13, 12) ST(F, c, d, a, b, 14, 14, 17)                   \
+	ST(F, b, c, d, a, 15, 15, 22) ST(G, a, b, c, d, 1, 16, 5) ST(G, d, a, b, c, 6, 17, 9)                      \
+	ST(G, c, d, a, b, 11, 18, 14) ST(G, b, c, d, a, 0, 19, 20) ST(G, a, b, c, d, 5, 20, 5)                     \
+	ST(G, d, a, b, c, 10, 21, 9) ST(G, c, d, a, b, 15, 22, 14) ST(G, b, c, d, a, 4, 23, 20)                    \
+	ST(G, a, b, c, d, 9, 24, 5) ST(G, d, a, b, c, 14, 25, 9) ST(G, c, d, a, b, 3, 26, 14)                      \
+	ST(G, b, c, d, a, 8, 27, 20) ST(G, a, b, c, d, 13, 28, 5) ST(G, d, a, b, c, 2, 29, 9)                      \
+	ST(G, c, d, a, b, 7, 30, 14) ST(G, b, c, d, a, 12, 31, 20) ST(H, a, b, c, d, 5, 32, 4)                     \
+	ST(H, d, a, b, c, 8, 33, 11) ST(H, c, d, a, b, 11, 34, 16) ST(H, b, c, d, a, 14, 35, 23)                   \
+	ST(H, a, b, c, d, 1, 36, 4) ST(H, d, a, b, c, 4, 37, 11) ST(H, c, d, a, b, 7, 38, 16)                      \
+	ST(H, b, c, d, a, 10, 39, 23) ST(H, a, b, c, d, 13, 40, 4) ST(H, d, a, b, c, 0, 41, 11)                    \
+	ST(H, c, d, a, b, 3, 42, 16) ST(H, b, c, d, a, 6, 43, 23) ST(H, a, b, c, d, 9, 44, 4)                      \
+	ST(H, d, a, b, c, 12, 45, 11) ST(H, c, d, a, b, 15, 46, 16) ST(H, b, c, d, a, 2, 47, 23)                   \
+	ST(I, a, b, c, d, 0, 48, 6) ST(I, d, a, b, c, 7, 49, 10) ST(I, c, d, a, b, 14, 50, 15)                     \
+	ST(I, b, c, d, a, 5, 51, 21) ST(I, a, b, c, d, 12, 52, 6) ST(I, d, a, b, c, 3, 53, 10)                     \
+	ST(I, c, d, a, b, 10, 54, 15) ST(I, b, c, d, a, 1, 55, 21) ST(I, a, b, c, d, 8, 56, 6)                     \
+	ST(I, d, a, b, c, 15, 57, 10) ST(I, c, d, a, b, 6, 58, 15) ST(I, b, c, d, a, 13, 59, 21)                   \
+	ST(I, a, b, c, d, 4, 60, 6) ST(I, d, a, b, c, 11, 61, 10) ST(I, c, d, a, b, 2, 62, 15)                     \
+	ST(I, b, c, d, a, 9, 63, 21)
+
+struct lane {
+	const uint8_t *p; /* whole blocks fed and not yet hashed */
+	size_t nblocks;
+	uint64_t total;   /* bytes fed */
+	uint8_t tail[64]; /* bytes after the last whole block */
+	size_t tlen;
+	bool begun;
+};
+
+typedef void kernel_fn(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n);
+
+struct md5mb {
+	_Alignas(64) uint32_t st[4][MD5MB_LANES_MAX];
+	struct lane lane[MD5MB_LANES_MAX];
+	unsigned nlanes;
+	enum md5mb_impl impl;
+	kernel_fn *kernel;
+};
+
+static const _Alignas(64) uint8_t zero_block[64];
+
+/* ---- scalar */
+
+static inline uint32_t rol32(uint32_t x, unsigned s)
+{
+	return (x << s) | (x >> (32 - s));
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define SF(b, c, d) ((((c) ^ (d)) & (b)) ^ (d))
+#define SG(b, c, d) ((((b) ^ (c)) & (d)) ^ (c))
+#define SH(b, c, d) ((b) ^ (c) ^ (d))
+#define SI(b, c, d) ((c) ^ ((b) | ~(d)))
+#define SSTEP(FN, a, b, c, d, j, i, s) a = b + rol32(a + w[j] + md5_k[i] + FN(b, c, d), s);
+
+/* one block into one lane's state (also the padding blocks of every impl) */
+static void block1(uint32_t st[4][MD5MB_LANES_MAX], unsigned l, const uint8_t *p)
+{
+	uint32_t w[16];
+	for (int j = 0; j < 16; j++)
+		w[j] = le32(p + 4 * j);
+	uint32_t a = st[0][l], b = st[1][l], c = st[2][l], d = st[3][l];
+	MD5_STEPS(SSTEP, SF, SG, SH, SI)
+	st[0][l] += a;
+	st[1][l] += b;
+	st[2][l] += c;
+	st[3][l] += d;
+}
+
+static void kernel_scalar(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+{
+	/* only the 4 lanes of this impl; the caller restores unused ones */
+	for (unsigned l = 0; l < 4; l++)
+		if (p[l] != zero_block)
+			for (size_t k = 0; k < n; k++)
+				block1(st, l, p[l] + 64 * k);
+}
+
+#if MD5MB_X86
+/* ---- AVX2: 8 lanes */
+
+#define V2ADD(x, y) _mm256_add_epi32(x, y)
+#define V2ROL(x, s) _mm256_or_si256(_mm256_slli_epi32(x, s), _mm256_srli_epi32(x, 32 - (s)))
+#define V2F(b, c, d) _mm256_xor_si256(_mm256_and_si256(_mm256_xor_si256(c, d), b), d)
+#define V2G(b, c, d) _mm256_xor_si256(_mm256_and_si256(_mm256_xor_si256(b, c), d), c)
+#define V2H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
+#define V2I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
+#define V2STEP(FN, a, b, c, d, j, i, s)                                                                            \
+	a = V2ADD(b, V2ROL(V2ADD(V2ADD(a, V2ADD(w[j], _mm256_set1_epi32((int)md5_k[i]))), FN(b, c, d)), s));
+
+__attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LANES_MAX],
+							  const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+{
+	const __m256i ones = _mm256_set1_epi32(-1);
+	__m256i a = _mm256_load_si256((const __m256i *)(const void *)st[0]);
+	__m256i b = _mm256_load_si256((const __m256i *)(const void *)st[1]);
+	__m256i c = _mm256_load_si256((const __m256i *)(const void *)st[2]);
+	__m256i d = _mm256_load_si256((const __m256i *)(const void *)st[3]);
+	for (size_t k = 0; k < n; k++) {
+		__m256i w[16];
+		size_t off = 64 * k;
+		for (int h = 0; h < 2; h++) {
+			/* r[l]: words 8h..8h+7 of lane l */
+			__m256i r[8], t[8], u[8];
+			for (int l = 0; l < 8; l++)
+				r[l] = _mm256_loadu_si256(
+					(const __m256i *)(const void *)((p[l] == zero_block ? p[l] : p[l] + off) + 32 * h));
+			for (int l = 0; l < 8; l += 2) {
+				t[l] = _mm256_unpacklo_epi32(r[l], r[l + 1]);
+				t[l + 1] = _mm256_unpackhi_epi32(r[l], r[l + 1]);
+			}
+			/* u[4g+q] (128-bit half x): word 4x+q of lanes 4g..4g+3 */
+			for (int g = 0; g < 8; g += 4) {
+				u[g] = _mm256_unpacklo_epi64(t[g], t[g + 2]);
+				u[g + 1] = _mm256_unpackhi_epi64(t[g], t[g + 2]);
+				u[g + 2] = _mm256_unpacklo_epi64(t[g + 1], t[g + 3]);
+				u[g + 3] = _mm256_unpackhi_epi64(t[g + 1], t[g + 3]);
+			}
+			for (int q = 0; q < 4; q++) {
+				w[8 * h + q] = _mm256_permute2x128_si256(u[q], u[4 + q], 0x20);
+				w[8 * h + 4 + q] = _mm256_permute2x128_si256(u[q], u[4 + q], 0x31);
+			}
+		}
+		__m256i a0 = a, b0 = b, c0 = c, d0 = d;
+		MD5_STEPS(V2STEP, V2F, V2G, V2H, V2I)
+		a = V2ADD(a, a0);
+		b = V2ADD(b, b0);
+		c = V2ADD(c, c0);
+		d = V2ADD(d, d0);
+	}
+	_mm256_store_si256((__m256i *)(void *)st[0], a);
+	_mm256_store_si256((__m256i *)(void *)st[1], b);
+	_mm256_store_si256((__m256i *)(void *)st[2], c);
+	_mm256_store_si256((__m256i *)(void *)st[3], d);
+}
+
+/* ---- AVX-512: 16 lanes; ternary logic gives F..I in one instruction */
+
+/* truth tables over (b, c, d) = (0xf0, 0xcc, 0xaa) */
+#define TT_F ((0xf0 & 0xcc) | (~0xf0 & 0xaa))
+#define TT_G ((0xf0 & 0xaa) | (0xcc & ~0xaa & 0xff))
+#define TT_H (0xf0 ^ 0xcc ^ 0xaa)
+#define TT_I ((0xcc ^ (0xf0 | (~0xaa & 0xff))) & 0xff)
+#define V5F(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_F)
+#define V5G(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_G)
+#define V5H(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_H)
+#define V5I(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_I)
+#define V5ADD(x, y) _mm512_add_epi32(x, y)
+#define V5STEP(FN, a, b, c, d, j, i, s)                                                                            \
+	a = V5ADD(b, _mm512_rol_epi32(V5ADD(V5ADD(a, V5ADD(w[j], _mm512_set1_epi32((int)md5_k[i]))), FN(b, c, d)), s));
+
+__attribute__((target("avx512f,avx512vl"))) static void
+kernel_avx512(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+{
+	__m512i a = _mm512_load_si512(st[0]);
+	__m512i b = _mm512_load_si512(st[1]);
+	__m512i c = _mm512_load_si512(st[2]);
+	__m512i d = _mm512_load_si512(st[3]);
+	for (size_t k = 0; k < n; k++) {
+		__m512i r[16], t[16], w[16];
+		size_t off = 64 * k;
+		for (int l = 0; l < 16; l++)
+			r[l] = _mm512_loadu_si512(p[l] == zero_block ? p[l] : p[l] + off);
+		/* a 16x16 transpose of 32-bit words, in four rounds of shuffles */
+		for (int l = 0; l < 16; l += 2) {
+			t[l] = _mm512_unpacklo_epi32(r[l], r[l + 1]);
+			t[l + 1] = _mm512_unpackhi_epi32(r[l], r[l + 1]);
+		}
+		/* r[4g+q], 128-bit chunk x: word 4x+q of lanes 4g..4g+3 */
+		for (int g = 0; g < 16; g += 4) {
+			r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+			r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+			r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+			r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+		}
+		for (int q = 0; q < 4; q++) {
+			/* X_g = r[4g+q]; chunks (X0[0], X0[2], X1[0], X1[2]) etc. */
+			__m512i c0 = _mm512_shuffle_i32x4(r[q], r[4 + q], 0x88);
+			__m512i c1 = _mm512_shuffle_i32x4(r[q], r[4 + q], 0xdd);
+			__m512i c2 = _mm512_shuffle_i32x4(r[8 + q], r[12 + q], 0x88);
+			__m512i c3 = _mm512_shuffle_i32x4(r[8 + q], r[12 + q], 0xdd);
+			w[q] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+			w[8 + q] = _mm512_shuffle_i32x4(c0, c2, 0xdd);
+			w[4 + q] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+			w[12 + q] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
+		}
+		__m512i a0 = a, b0 = b, c0 = c, d0 = d;
+		MD5_STEPS(V5STEP, V5F, V5G, V5H, V5I)
+		a = V5ADD(a, a0);
+		b = V5ADD(b, b0);
+		c = V5ADD(c, c0);
+		d = V5ADD(d, d0);
+	}
+	_mm512_store_si512(st[0], a);
+	_mm512_store_si512(st[1], b);
+	_mm512_store_si512(st[2], c);
+	_mm512_store_si512(st[3], d);
+}
+#endif
+
+/* ---- choosing */
+
+bool md5mb_supported(enum md5mb_impl impl)
+{
+	switch (impl) {
+	case MD5MB_NONE:
+	case MD5MB_SCALAR:
+		return true;
+#if MD5MB_X86
+	case MD5MB_AVX2:
+		return __builtin_cpu_supports("avx2");
+	case MD5MB_AVX512:
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#else
+	case MD5MB_AVX2:
+	case MD5MB_AVX512:
+		return false;
+#endif
+	}
+	return false;
+}
+
+const char *md5mb_impl_name(enum md5mb_impl impl)
+{
+	switch (impl) {
+	case MD5MB_NONE:
+		return "off";
+	case MD5MB_SCALAR:
+		return "scalar";
+	case MD5MB_AVX2:
+		return "avx2";
+	case MD5MB_AVX512:
+		return "avx512";
+	}
+	return "?";
+}
+
+enum md5mb_impl md5mb_pick(void)
+{
+	const char *e = getenv("OWL_MD5MB");
+	if (e && *e)
+		for (int i = MD5MB_NONE; i <= MD5MB_AVX512; i++)
+			if (strcmp(e, md5mb_impl_name((enum md5mb_impl)i)) == 0 && md5mb_supported((enum md5mb_impl)i))
+				return (enum md5mb_impl)i;
+	if (md5mb_supported(MD5MB_AVX512))
+		return MD5MB_AVX512;
+	if (md5mb_supported(MD5MB_AVX2))
+		return MD5MB_AVX2;
+	/* scalar lanes are no faster than one stream per file */
+	return MD5MB_NONE;
+}
+
+int md5mb_new(enum md5mb_impl impl, struct md5mb **ret)
+{
+	if (impl != MD5MB_NONE && impl != MD5MB_SCALAR && impl != MD5MB_AVX2 && impl != MD5MB_AVX512)
+		return -EINVAL;
+	if (impl == MD5MB_NONE || !md5mb_supported(impl))
+		return -ENOTSUP;
+	struct md5mb *m = aligned_alloc(64, (sizeof(*m) + 63) & ~(size_t)63);
+	if (!m)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->impl = impl;
+	switch (impl) {
+#if MD5MB_X86
+	case MD5MB_AVX512:
+		m->nlanes = 16;
+		m->kernel = kernel_avx512;
+		break;
+	case MD5MB_AVX2:
+		m->nlanes = 8;
+		m->kernel = kernel_avx2;
+		break;
+#endif
+	default:
+		m->nlanes = 4;
+		m->kernel = kernel_scalar;
+		break;
+	}
+	*ret = m;
+	return 0;
+}
+
+void md5mb_free(struct md5mb *m)
+{
+	free(m);
+}
+
+unsigned md5mb_lanes(const struct md5mb *m)
+{
+	return m->nlanes;
+}
+
+enum md5mb_impl md5mb_impl_of(const struct md5mb *m)
+{
+	return m->impl;
+}
+
+/* ---- lanes */
+
+void md5mb_begin(struct md5mb *m, unsigned lane)
+{
+	if (lane >= m->nlanes)
+		return;
+	m->lane[lane] = (struct lane){.begun = true};
+	for (int i = 0; i < 4; i++)
+		m->st[i][lane] = md5_init[i];
+}
+
+void md5mb_feed(struct md5mb *m, unsigned lane, const void *data, size_t len)
+{
+	if (lane >= m->nlanes)
+		return;
+	struct lane *L = &m->lane[lane];
+	if (!L->begun || L->nblocks || !len)
+		return;
+	const uint8_t *p = data;
+	L->total += len;
+	if (L->tlen) {
+		size_t take = 64 - L->tlen < len ? 64 - L->tlen : len;
+		memcpy(L->tail + L->tlen, p, take);
+		L->tlen += take;
+		p += take;
+		len -= take;
+		if (L->tlen < 64)
+			return;
+		block1(m->st, lane, L->tail);
+		L->tlen = 0;
+	}
+	L->p = p;
+	L->nblocks = len / 64;
+	L->tlen = len % 64;
+	if (L->tlen)
+		memcpy(L->tail, p + 64 * L->nblocks, L->tlen);
+}
+
+uint32_t md5mb_run(struct md5mb *m)
+{
+	const uint8_t *p[MD5MB_LANES_MAX];
+	uint32_t saved[4][MD5MB_LANES_MAX];
+	size_t n = SIZE_MAX;
+	uint32_t busy = 0, begun = 0;
+	for (unsigned l = 0; l < m->nlanes; l++) {
+		p[l] = zero_block;
+		if (!m->lane[l].begun)
+			continue;
+		begun |= 1u << l;
+		if (!m->lane[l].nblocks)
+			continue;
+		busy |= 1u << l;
+		p[l] = m->lane[l].p;
+		if (m->lane[l].nblocks < n)
+			n = m->lane[l].nblocks;
+	}
+	if (busy) {
+		for (unsigned l = m->nlanes; l < MD5MB_LANES_MAX; l++)
+			p[l] = zero_block;
+		memcpy(saved, m->st, sizeof(saved));
+		m->kernel(m->st, p, n);
+		for (unsigned l = 0; l < m->nlanes; l++) {
+			struct lane *L = &m->lane[l];
+			if (!(busy & (1u << l))) {
+				for (int i = 0; i < 4; i++)
+					m->st[i][l] = saved[i][l];
+				continue;
+			}
+			L->p += 64 * n;
+			L->nblocks -= n;
+		}
+	}
+	uint32_t hungry = 0;
+	for (unsigned l = 0; l < m->nlanes; l++)
+		if ((begun & (1u << l)) && !m->lane[l].nblocks)
+			hungry |= 1u << l;
+	return hungry;
+}
+
+void md5mb_end(struct md5mb *m, unsigned lane, uint8_t out[16])
+{
+	if (lane >= m->nlanes)
+		return;
+	struct lane *L = &m->lane[lane];
+	if (!L->begun)
+		md5mb_begin(m, lane);
+	for (; L->nblocks; L->nblocks--, L->p += 64)
+		block1(m->st, lane, L->p);
+	uint8_t pad[128] = {0};
+	memcpy(pad, L->tail, L->tlen);
+	pad[L->tlen] = 0x80;
+	size_t plen = L->tlen < 56 ? 64 : 128;
+	uint64_t bits = L->total * 8;
+	for (int i = 0; i < 8; i++)
+		pad[plen - 8 + i] = (uint8_t)(bits >> (8 * i));
+	block1(m->st, lane, pad);
+	if (plen == 128)
+		block1(m->st, lane, pad + 64);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 4; j++)
+			out[4 * i + j] = (uint8_t)(m->st[i][lane] >> (8 * j));
+	*L = (struct lane){0};
+}

@@ -1,0 +1,400 @@
+/* Multi-buffer MD5 against OpenSSL's MD5, for every implementation this
+ * CPU runs (avx512, avx2, scalar), and the batch hasher (md5 in lanes,
+ * sha256 beside it) against digest_fd() on real packaged binaries. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "verify/digest.h"
+#include "verify/digest_batch.h"
+#include "verify/md5mb.h"
+
+static const enum md5mb_impl impls[] = {MD5MB_SCALAR, MD5MB_AVX2, MD5MB_AVX512};
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void ref_md5(const uint8_t *p, size_t n, uint8_t out[16])
+{
+	unsigned int len = 0;
+	assert_true(EVP_Digest(p, n, out, &len, EVP_md5(), NULL));
+	assert_int_equal(len, 16);
+}
+
+enum chunking { WHOLE, RANDOM, SMALL, BUFSIZED };
+
+/* Hash msgs[0..n) through m's lanes: a lane takes the next message when
+ * its message ends; data fed in pieces per `how`. */
+static void run_lanes(struct md5mb *m, const uint8_t *const *msgs, const size_t *lens, size_t n, enum chunking how,
+		      uint8_t (*out)[16])
+{
+	unsigned nl = md5mb_lanes(m);
+	size_t job[MD5MB_LANES_MAX], off[MD5MB_LANES_MAX];
+	size_t next = 0, done = 0;
+	/* give lane l its next piece; end its message and take another when it has none */
+	for (unsigned l = 0; l < nl && next < n; l++) {
+		job[l] = next++;
+		off[l] = 0;
+		md5mb_begin(m, l);
+	}
+	uint32_t hungry = 0;
+	for (unsigned l = 0; l < nl && l < n; l++)
+		hungry |= 1u << l;
+	for (;;) {
+		for (unsigned l = 0; l < nl; l++) {
+			if (!(hungry & (1u << l)))
+				continue;
+			for (;;) {
+				size_t j = job[l], left = lens[j] - off[l];
+				if (left) {
+					size_t c = left;
+					if (how == RANDOM)
+						c = 1 + rnd() % (left < 200000 ? left : 200000);
+					else if (how == SMALL)
+						c = 1 + rnd() % 70;
+					else if (how == BUFSIZED)
+						c = 65536;
+					if (c > left)
+						c = left;
+					md5mb_feed(m, l, msgs[j] + off[l], c);
+					off[l] += c;
+					break;
+				}
+				md5mb_end(m, l, out[j]);
+				done++;
+				if (next >= n)
+					break;
+				job[l] = next++;
+				off[l] = 0;
+				md5mb_begin(m, l);
+			}
+		}
+		hungry = md5mb_run(m);
+		if (!hungry)
+			break;
+	}
+	assert_int_equal(done, n);
+}
+
+static void check_all(enum md5mb_impl impl, const uint8_t *const *msgs, const size_t *lens, size_t n,
+		      enum chunking how)
+{
+	struct md5mb *m;
+	assert_int_equal(md5mb_new(impl, &m), 0);
+	assert_int_equal(md5mb_impl_of(m), impl);
+	uint8_t(*got)[16] = calloc(n, 16);
+	assert_non_null(got);
+	run_lanes(m, msgs, lens, n, how, got);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t want[16];
+		ref_md5(msgs[i], lens[i], want);
+		if (memcmp(got[i], want, 16) != 0)
+			fail_msg("%s: message %zu of %zu (%zu bytes, chunking %d) differs", md5mb_impl_name(impl), i, n,
+				 lens[i], (int)how);
+	}
+	free(got);
+	md5mb_free(m);
+}
+
+static uint8_t *random_bytes(size_t n)
+{
+	uint8_t *p = malloc(n ? n : 1);
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(rnd() >> 24);
+	return p;
+}
+
+static const size_t edge_lens[] = {0, 1, 2, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 191, 192, 1000, 4095, 4096, 65535, 65536, 65537};
+#define NEDGE (sizeof(edge_lens) / sizeof(edge_lens[0]))
+
+static void for_each_impl(void (*fn)(enum md5mb_impl))
+{
+	int ran = 0;
+	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+		if (!md5mb_supported(impls[i])) {
+			struct md5mb *m;
+			assert_int_equal(md5mb_new(impls[i], &m), -ENOTSUP);
+			print_message("md5mb: %s not supported by this CPU, not tested\n", md5mb_impl_name(impls[i]));
+			continue;
+		}
+		fn(impls[i]);
+		ran++;
+	}
+	assert_true(ran >= 1);
+}
+
+/* RFC 1321's test suite, each message alone */
+static void rfc_one(enum md5mb_impl impl)
+{
+	static const struct {
+		const char *msg, *hex;
+	} t[] = {
+		{"", "d41d8cd98f00b204e9800998ecf8427e"},
+		{"a", "0cc175b9c0f1b6a831c399e269772661"},
+		{"abc", "900150983cd24fb0d6963f7d28e17f72"},
+		{"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+		{"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"},
+		{"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+		 "57edf4a22be3c955ac49da2e2107b67a"},
+	};
+	struct md5mb *m;
+	assert_int_equal(md5mb_new(impl, &m), 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		/* in the last lane, so that lanes 0.. stay empty (masked) */
+		unsigned l = md5mb_lanes(m) - 1;
+		md5mb_begin(m, l);
+		md5mb_feed(m, l, t[i].msg, strlen(t[i].msg));
+		assert_int_equal(md5mb_run(m), 1u << l);
+		uint8_t out[16];
+		md5mb_end(m, l, out);
+		char hex[33];
+		digest_hex(out, 16, hex);
+		assert_string_equal(hex, t[i].hex);
+		assert_int_equal(md5mb_run(m), 0);
+	}
+	md5mb_free(m);
+}
+
+static void test_rfc1321(void **state)
+{
+	(void)state;
+	for_each_impl(rfc_one);
+}
+
+/* every edge length, all at once (more messages than lanes), each chunking */
+static void edges_one(enum md5mb_impl impl)
+{
+	const uint8_t *msgs[NEDGE];
+	size_t lens[NEDGE];
+	uint8_t *bufs[NEDGE];
+	for (size_t i = 0; i < NEDGE; i++) {
+		bufs[i] = random_bytes(edge_lens[i]);
+		msgs[i] = bufs[i];
+		lens[i] = edge_lens[i];
+	}
+	for (int how = WHOLE; how <= BUFSIZED; how++)
+		check_all(impl, msgs, lens, NEDGE, (enum chunking)how);
+	/* and each edge length alone, and in reverse order */
+	for (size_t i = 0; i < NEDGE; i++)
+		check_all(impl, &msgs[i], &lens[i], 1, WHOLE);
+	const uint8_t *rmsgs[NEDGE];
+	size_t rlens[NEDGE];
+	for (size_t i = 0; i < NEDGE; i++) {
+		rmsgs[i] = msgs[NEDGE - 1 - i];
+		rlens[i] = lens[NEDGE - 1 - i];
+	}
+	check_all(impl, rmsgs, rlens, NEDGE, RANDOM);
+	for (size_t i = 0; i < NEDGE; i++)
+		free(bufs[i]);
+}
+
+static void test_edge_lengths(void **state)
+{
+	(void)state;
+	for_each_impl(edges_one);
+}
+
+/* 50 random messages up to ~1 MB: lanes end at different times */
+static void random_one(enum md5mb_impl impl)
+{
+	enum { N = 50 };
+	const uint8_t *msgs[N];
+	size_t lens[N];
+	uint8_t *bufs[N];
+	for (size_t i = 0; i < N; i++) {
+		lens[i] = i % 7 == 0 ? rnd() % 200 : rnd() % (1u << 20);
+		bufs[i] = random_bytes(lens[i]);
+		msgs[i] = bufs[i];
+	}
+	check_all(impl, msgs, lens, N, RANDOM);
+	check_all(impl, msgs, lens, N, BUFSIZED);
+	check_all(impl, msgs, lens, 5, SMALL);
+	for (size_t i = 0; i < N; i++)
+		free(bufs[i]);
+}
+
+static void test_random_lengths(void **state)
+{
+	(void)state;
+	for_each_impl(random_one);
+}
+
+/* end() hashes whole blocks still waiting; begin() drops a message */
+static void api_one(enum md5mb_impl impl)
+{
+	struct md5mb *m;
+	assert_int_equal(md5mb_new(impl, &m), 0);
+	uint8_t *p = random_bytes(1000), want[16], got[16];
+	ref_md5(p, 1000, want);
+	md5mb_begin(m, 0);
+	md5mb_feed(m, 0, p, 1000);
+	md5mb_end(m, 0, got);
+	assert_memory_equal(got, want, 16);
+	md5mb_begin(m, 0);
+	md5mb_feed(m, 0, "junk", 4);
+	md5mb_begin(m, 0);
+	md5mb_feed(m, 0, p, 500);
+	assert_int_equal(md5mb_run(m), 1u);
+	md5mb_feed(m, 0, p + 500, 500);
+	(void)md5mb_run(m);
+	md5mb_end(m, 0, got);
+	assert_memory_equal(got, want, 16);
+	/* out-of-range lanes are ignored */
+	md5mb_begin(m, MD5MB_LANES_MAX);
+	md5mb_feed(m, MD5MB_LANES_MAX, p, 10);
+	assert_int_equal(md5mb_run(m), 0);
+	free(p);
+	md5mb_free(m);
+}
+
+static void test_api(void **state)
+{
+	(void)state;
+	for_each_impl(api_one);
+}
+
+static void test_pick(void **state)
+{
+	(void)state;
+	struct md5mb *m;
+	assert_int_equal(md5mb_new(MD5MB_NONE, &m), -ENOTSUP);
+	assert_int_equal(md5mb_new((enum md5mb_impl)42, &m), -EINVAL);
+	setenv("OWL_MD5MB", "off", 1);
+	assert_int_equal(md5mb_pick(), MD5MB_NONE);
+	setenv("OWL_MD5MB", "scalar", 1);
+	assert_int_equal(md5mb_pick(), MD5MB_SCALAR);
+	setenv("OWL_MD5MB", "bogus", 1);
+	enum md5mb_impl best = md5mb_pick();
+	unsetenv("OWL_MD5MB");
+	assert_int_equal(md5mb_pick(), best);
+	assert_true(best == MD5MB_AVX512 || best == MD5MB_AVX2 || best == MD5MB_NONE);
+	if (md5mb_supported(MD5MB_AVX512))
+		assert_int_equal(best, MD5MB_AVX512);
+	assert_int_equal(best != MD5MB_NONE, md5mb_supported(MD5MB_AVX2) || md5mb_supported(MD5MB_AVX512));
+	assert_string_equal(md5mb_impl_name(MD5MB_AVX2), "avx2");
+}
+
+/* ---- the batch hasher on real files */
+
+#define NFILES 48
+
+/* packaged executables from /usr/bin and /usr/sbin, of varied sizes, plus
+ * an empty file, a file of one odd length and a directory (unreadable) */
+static size_t open_files(int *fds, uint64_t *sizes, char (*names)[512])
+{
+	size_t n = 0;
+	static const char *const dirs[] = {"/usr/bin", "/usr/sbin", "/usr/lib/apt"};
+	for (size_t d = 0; d < 3 && n < NFILES - 3; d++) {
+		DIR *dir = opendir(dirs[d]);
+		if (!dir)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(dir)) && n < NFILES - 3) {
+			char path[512];
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
+			struct stat st;
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (rnd() % 4 && st.st_size < (8 << 20)))
+				continue;
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			fds[n] = fd;
+			sizes[n] = (uint64_t)st.st_size;
+			memcpy(names[n], path, sizeof(path));
+			n++;
+		}
+		closedir(dir);
+	}
+	char tmpl[] = "/tmp/owlv-md5mb-XXXXXX";
+	int fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	unlink(tmpl);
+	fds[n] = fd;
+	sizes[n] = 0;
+	snprintf(names[n++], 512, "empty");
+	char tmpl2[] = "/tmp/owlv-md5mb-XXXXXX";
+	fd = mkstemp(tmpl2);
+	assert_true(fd >= 0);
+	unlink(tmpl2);
+	uint8_t *b = random_bytes(65536 * 3 + 7);
+	assert_int_equal(write(fd, b, 65536 * 3 + 7), 65536 * 3 + 7);
+	free(b);
+	fds[n] = fd;
+	sizes[n] = 65536 * 3 + 7;
+	snprintf(names[n++], 512, "odd");
+	fds[n] = open("/usr", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fds[n] >= 0);
+	sizes[n] = 1u << 30; /* hashed first, fails (EISDIR) */
+	snprintf(names[n++], 512, "directory");
+	return n;
+}
+
+static void test_batch_real_files(void **state)
+{
+	(void)state;
+	int fds[NFILES];
+	uint64_t sizes[NFILES];
+	char names[NFILES][512];
+	size_t n = open_files(fds, sizes, names);
+	assert_true(n >= 20);
+	struct digest_val want[NFILES];
+	int wantrc[NFILES];
+	for (size_t i = 0; i < n; i++)
+		wantrc[i] = digest_fd(fds[i], &want[i]);
+	assert_int_equal(wantrc[n - 1], -EISDIR);
+	static const enum md5mb_impl all[] = {MD5MB_NONE, MD5MB_SCALAR, MD5MB_AVX2, MD5MB_AVX512};
+	for (size_t a = 0; a < 4; a++) {
+		if (!md5mb_supported(all[a]))
+			continue;
+		for (int threads = 1; threads <= 3; threads++) {
+			struct digest_job jobs[NFILES];
+			memset(jobs, 0, sizeof(jobs));
+			for (size_t i = 0; i < n; i++) {
+				jobs[i].fd = fds[i];
+				jobs[i].size = sizes[i];
+				jobs[i].rc = 12345;
+			}
+			digest_batch(jobs, n, threads, all[a]);
+			for (size_t i = 0; i < n; i++) {
+				if (jobs[i].rc != wantrc[i])
+					fail_msg("%s, %d threads: %s: rc %d, digest_fd %d", md5mb_impl_name(all[a]),
+						 threads, names[i], jobs[i].rc, wantrc[i]);
+				if (wantrc[i] == 0 && memcmp(&jobs[i].v, &want[i], sizeof(want[i])) != 0)
+					fail_msg("%s, %d threads: %s: digests differ from digest_fd",
+						 md5mb_impl_name(all[a]), threads, names[i]);
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc1321),		cmocka_unit_test(test_edge_lengths),
+		cmocka_unit_test(test_random_lengths), cmocka_unit_test(test_api),
+		cmocka_unit_test(test_pick),		cmocka_unit_test(test_batch_real_files),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
