@@ -130,7 +130,11 @@ static void kernel_scalar(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const 
 #define V2H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
 #define V2I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
 #define V2STEP(FN, a, b, c, d, j, i, s)                                                                            \
-	a = V2ADD(b, V2ROL(V2ADD(V2ADD(a, V2ADD(w[j], _mm256_set1_epi32((int)md5_k[i]))), FN(b, c, d)), s));
+	{                                                                                                          \
+		__m256i t_ = V2ADD(a, V2ADD(w[j], _mm256_set1_epi32((int)md5_k[i])));                             \
+		__asm__("" : "+x"(t_));                                                                            \
+		a = V2ADD(b, V2ROL(V2ADD(t_, FN(b, c, d)), s));                                                     \
+	}
 
 __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LANES_MAX],
 							  const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
@@ -180,18 +184,30 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LAN
 
 /* ---- AVX-512: 16 lanes; ternary logic gives F..I in one instruction */
 
-/* truth tables over (b, c, d) = (0xf0, 0xcc, 0xaa) */
-#define TT_F ((0xf0 & 0xcc) | (~0xf0 & 0xaa))
-#define TT_G ((0xf0 & 0xaa) | (0xcc & ~0xaa & 0xff))
-#define TT_H (0xf0 ^ 0xcc ^ 0xaa)
-#define TT_I ((0xcc ^ (0xf0 | (~0xaa & 0xff))) & 0xff)
-#define V5F(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_F)
-#define V5G(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_G)
-#define V5H(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_H)
-#define V5I(b, c, d) _mm512_ternarylogic_epi32(b, c, d, TT_I)
+/* truth tables with d as the first operand: the instruction overwrites its
+ * first operand, so the compiler copies that one first, and d is ready long
+ * before b (the newest value, on the chain) */
+#define TD 0xf0
+#define TB 0xcc
+#define TC 0xaa
+#define TT_F (((TB & TC) | (~TB & TD)) & 0xff)
+#define TT_G (((TB & TD) | (TC & ~TD)) & 0xff)
+#define TT_H ((TB ^ TC ^ TD) & 0xff)
+#define TT_I ((TC ^ (TB | ~TD)) & 0xff)
+#define V5F(b, c, d) _mm512_ternarylogic_epi32(d, b, c, TT_F)
+#define V5G(b, c, d) _mm512_ternarylogic_epi32(d, b, c, TT_G)
+#define V5H(b, c, d) _mm512_ternarylogic_epi32(d, b, c, TT_H)
+#define V5I(b, c, d) _mm512_ternarylogic_epi32(d, b, c, TT_I)
 #define V5ADD(x, y) _mm512_add_epi32(x, y)
+/* a + w + k does not wait for b: computed first and kept whole (the empty
+ * asm stops the compiler re-associating it into the chain), so that the
+ * chain through b is four instructions: F, add, rotate, add */
 #define V5STEP(FN, a, b, c, d, j, i, s)                                                                            \
-	a = V5ADD(b, _mm512_rol_epi32(V5ADD(V5ADD(a, V5ADD(w[j], _mm512_set1_epi32((int)md5_k[i]))), FN(b, c, d)), s));
+	{                                                                                                          \
+		__m512i t_ = V5ADD(a, V5ADD(w[j], _mm512_set1_epi32((int)md5_k[i])));                             \
+		__asm__("" : "+v"(t_));                                                                            \
+		a = V5ADD(b, _mm512_rol_epi32(V5ADD(t_, FN(b, c, d)), s));                                          \
+	}
 
 __attribute__((target("avx512f,avx512vl"))) static void
 kernel_avx512(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
