@@ -168,6 +168,11 @@ static uint64_t ns_ino(int dfd, const char *name)
 
 int procinfo_load(const char *proc_root, pid_t pid, struct owl_proc *p)
 {
+	return procinfo_load_ex(proc_root, pid, 0, p);
+}
+
+int procinfo_load_ex(const char *proc_root, pid_t pid, unsigned flags, struct owl_proc *p)
+{
 	char path[256], buf[4096];
 	ssize_t n;
 	memset(p, 0, sizeof(*p));
@@ -207,6 +212,15 @@ int procinfo_load(const char *proc_root, pid_t pid, struct owl_proc *p)
 		p->exe[n] = '\0';
 	else
 		p->exe_unreadable = true;
+	if (flags & PROCINFO_F_VERIFY) {
+		struct stat rst;
+		p->have_exe_st = n >= 0 && fstatat(dfd, "exe", &p->exe_st, 0) == 0;
+		if (fstatat(dfd, "root", &rst, 0) == 0) {
+			p->have_root_st = true;
+			p->root_dev = (uint64_t)rst.st_dev;
+			p->root_ino = (uint64_t)rst.st_ino;
+		}
+	}
 
 	/* one byte more than p->args keeps: a command line that fills it
 	 * exactly is whole, one that does not fit is truncated */

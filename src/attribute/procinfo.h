@@ -30,6 +30,11 @@ int procinfo_parse_status(const char *buf, size_t len, uint32_t *uid, uint32_t *
  * Unreadable parts (EACCES) are left empty. */
 int procinfo_load(const char *proc_root, pid_t pid, struct owl_proc *ret);
 
+/* The same, and with PROCINFO_F_VERIFY also what verify needs first: the
+ * stat of /proc/PID/exe and /proc/PID/root (have_exe_st, have_root_st). */
+#define PROCINFO_F_VERIFY 1u
+int procinfo_load_ex(const char *proc_root, pid_t pid, unsigned flags, struct owl_proc *ret);
+
 /* Wall-clock time of boot in ns (CLOCK_REALTIME - CLOCK_BOOTTIME). */
 uint64_t procinfo_boot_ns(void);
 

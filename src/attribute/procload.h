@@ -11,5 +11,8 @@
  * to `threads` threads (1..8; fewer for few processes).  A process that is
  * gone is marked so by procinfo_load, as in a single-threaded loop. */
 void procload_many(const char *proc_root, const uint32_t *pids, size_t n, struct owl_proc *procs, int threads);
+/* The same with procinfo_load_ex's flags. */
+void procload_many_ex(const char *proc_root, const uint32_t *pids, size_t n, unsigned flags, struct owl_proc *procs,
+		      int threads);
 
 #endif

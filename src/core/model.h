@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 enum owl_transport {
@@ -163,6 +164,12 @@ struct owl_proc {
 	struct owl_cgroup_info cg;
 	char cgroup_path[OWL_PATH_MAX];
 	bool gone;                         /* vanished while being read */
+	/* Read with the rest when verify will run (PROCINFO_F_VERIFY): the
+	 * stat of the running image and of the root the process sees, through
+	 * /proc/PID/{exe,root}.  Spares verify opening them again. */
+	bool have_exe_st, have_root_st;
+	struct stat exe_st;
+	uint64_t root_dev, root_ino;
 	/* Filled by later stages, each owning its struct (NULL = stage not run). */
 	struct verify_info *verify;        /* src/verify/ (issue 3) */
 	struct origin_info *origin;        /* src/attribute/origin (issue 7) */

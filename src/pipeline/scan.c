@@ -67,7 +67,8 @@ static long peak_kb(void)
 	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
-static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root, int threads)
+static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const char *proc_root, unsigned flags,
+			    int threads)
 {
 	/* distinct pids among owners */
 	uint32_t *pids = malloc((m->nowners ? m->nowners : 1) * sizeof(*pids));
@@ -97,7 +98,7 @@ static int load_owner_procs(struct scan_result *r, const struct fdmap *m, const 
 		free(pids);
 		return -ENOMEM;
 	}
-	procload_many(proc_root, pids, n, r->procs, threads);
+	procload_many_ex(proc_root, pids, n, flags, r->procs, threads);
 	for (size_t i = 0; i < n; i++)
 		if (r->procs[i].gone)
 			r->procs_gone++;
@@ -205,7 +206,7 @@ static int scan_run_here(const struct scan_opts *o, struct scan_result *r)
 	r->pids_seen = m.pids_seen;
 	r->pids_denied = m.pids_denied;
 
-	rc = load_owner_procs(r, &m, proc_root, threads);
+	rc = load_owner_procs(r, &m, proc_root, o->no_verify ? 0 : PROCINFO_F_VERIFY, threads);
 	if (rc < 0)
 		goto out;
 

@@ -69,6 +69,61 @@ static void cimages_put(struct cimage_ctx *ci)
 
 #define MAPS_MAX ((size_t)16 << 20)
 
+/* ---- the digest cache file is read while the scan collects: a run with
+ * a big cache would otherwise start the stage by reading and parsing it */
+
+static pthread_mutex_t cpre_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t cpre_th;
+static bool cpre_running;
+static char *cpre_path;
+static struct digest_cache *cpre_cache;
+
+static void *cpre_worker(void *arg)
+{
+	(void)arg;
+	struct digest_cache *dc = NULL;
+	if (digest_cache_new(cpre_path, &dc) < 0)
+		dc = NULL;
+	cpre_cache = dc; /* read by the joiner only */
+	return NULL;
+}
+
+static void cache_pre_start(const char *path)
+{
+	pthread_mutex_lock(&cpre_mu);
+	if (!cpre_running && !cpre_cache && (cpre_path = strdup(path))) {
+		if (pthread_create(&cpre_th, NULL, cpre_worker, NULL) == 0) {
+			cpre_running = true;
+		} else {
+			free(cpre_path);
+			cpre_path = NULL;
+		}
+	}
+	pthread_mutex_unlock(&cpre_mu);
+}
+
+/* The cache read ahead for `path`, if any (it is then the caller's). */
+static bool cache_pre_take(const char *path, struct digest_cache **ret)
+{
+	pthread_mutex_lock(&cpre_mu);
+	if (cpre_running) {
+		pthread_join(cpre_th, NULL);
+		cpre_running = false;
+	}
+	struct digest_cache *dc = cpre_cache;
+	bool same = dc && cpre_path && strcmp(cpre_path, path) == 0;
+	cpre_cache = NULL;
+	free(cpre_path);
+	cpre_path = NULL;
+	pthread_mutex_unlock(&cpre_mu);
+	if (!same) {
+		digest_cache_free(dc);
+		return false;
+	}
+	*ret = dc;
+	return true;
+}
+
 int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 {
 	struct verify_ctx *c = calloc(1, sizeof(*c));
@@ -94,7 +149,7 @@ int verify_ctx_new(const struct verify_opts *o, struct verify_ctx **ret)
 		return -ENOMEM;
 	}
 	const char *cp = o && o->cache_path ? o->cache_path : VERIFY_CACHE_DEFAULT;
-	int rc = digest_cache_new(cp, &c->cache);
+	int rc = cache_pre_take(cp, &c->cache) ? 0 : digest_cache_new(cp, &c->cache);
 	if (rc < 0) {
 		verify_ctx_free(c);
 		return rc;
@@ -114,9 +169,7 @@ void verify_ctx_free(struct verify_ctx *c)
 	for (size_t i = 0; i < c->nroots; i++) {
 		dpkg_db_free(c->roots[i].db);
 	}
-	for (size_t i = 0; i < c->nowned; i++)
-		verify_info_free(c->owned[i]);
-	free(c->owned);
+	free(c->slab);
 	for (size_t i = 0; i < c->nunits; i++)
 		free(c->units[i]);
 	free(c->units);
@@ -262,7 +315,11 @@ static bool cache_looks_cold(void)
 
 void verify_stage_prestart(const struct scan_opts *o)
 {
-	if (o->no_verify || !cache_looks_cold())
+	if (o->no_verify)
+		return;
+	const char *cp = getenv("OWL_DIGEST_CACHE"); /* as verify_stage_run */
+	cache_pre_start(cp ? cp : VERIFY_CACHE_DEFAULT);
+	if (!cache_looks_cold())
 		return;
 	pthread_mutex_lock(&pre_mu);
 	if (!pre_running && pthread_create(&pre_th, NULL, pre_worker, NULL) == 0)
@@ -391,6 +448,32 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 	*ret = v;
 	*ret_cached = false;
 	return 0;
+}
+
+static void set_image_digest(struct verify_info *vi, const struct digest_val *dv, bool from_file)
+{
+	memcpy(vi->md5, dv->md5, 16);
+	memcpy(vi->sha256, dv->sha256, 32);
+	digest_hex(vi->sha256, 32, vi->sha256_hex);
+	vi->flags |= VERIFY_F_HASHED | (from_file ? VERIFY_F_CACHED : 0);
+}
+
+/* The digest of the image whose stat is st, when the cache has it. */
+static bool image_from_cache(struct verify_ctx *c, const struct stat *st, struct verify_info *vi,
+			     struct digest_key *ret_key)
+{
+	struct digest_key k;
+	struct digest_val dv;
+	bool from_file = false;
+	digest_key_from_stat(st, &k);
+	pthread_mutex_lock(&c->mu);
+	bool hit = digest_cache_get(c->cache, &k, &dv, &from_file);
+	pthread_mutex_unlock(&c->mu);
+	if (!hit)
+		return false;
+	set_image_digest(vi, &dv, from_file);
+	*ret_key = k;
+	return true;
 }
 
 static void check_preload_env(struct verify_ctx *c, int pdir, struct verify_info *vi)
@@ -538,10 +621,20 @@ static void check_maps(struct verify_ctx *c, int pdir, int root_fd, bool is_host
 	char *buf = NULL;
 	size_t len = 0;
 	struct maps_ud *u = calloc(1, sizeof(*u));
-	if (u && vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0) {
+	if (u) {
 		*u = (struct maps_ud){.vi = vi, .exe = exe_path, .exe_len = strlen(exe_path), .rootpfx = rootpfx};
-		(void)vproc_parse_maps(buf, len, maps_cb, u, NULL);
-		if ((vi->flags & VERIFY_F_MAP_DELETED) && deleted_by_upgrade(c, root_fd, is_host, u))
+		/* the kernel's own answer is several times cheaper than the text
+		 * (only executable file mappings, no formatting); the text when the
+		 * kernel predates the ioctl or a path is too long for it.  maps_cb
+		 * only ever sets flags and remembers names once: seeing a mapping
+		 * twice changes nothing. */
+		int rc = c->no_maps_query ? -ENOTTY : vproc_query_maps(fd, maps_cb, u);
+		if (rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP)
+			c->no_maps_query = true;
+		if ((rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENAMETOOLONG) &&
+		    vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0)
+			rc = vproc_parse_maps(buf, len, maps_cb, u, NULL);
+		if (rc >= 0 && (vi->flags & VERIFY_F_MAP_DELETED) && deleted_by_upgrade(c, root_fd, is_host, u))
 			vi->flags |= VERIFY_F_MAP_UPGRADED;
 	}
 	free(u);
@@ -746,25 +839,42 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	struct verify_info *vi = calloc(1, sizeof(*vi));
 	if (!vi)
 		return -ENOMEM;
+	int rc = verify_proc_at(c, p, vi);
+	if (rc < 0) {
+		free(vi);
+		return rc;
+	}
+	*ret = vi;
+	return 0;
+}
+
+int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify_info *vi)
+{
+	if (p->gone)
+		return -ESRCH;
 	char dir[64 + sizeof(c->proc_root)];
 	snprintf(dir, sizeof(dir), "%s/%d", c->proc_root, (int)p->pid);
 	int pdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pdir < 0) {
 		int e = -errno;
-		free(vi);
 		return e == -ENOENT ? -ESRCH : e;
 	}
 	char path[OWL_PATH_MAX];
 	classify_exe(p->exe, path, sizeof(path), &vi->disk);
 
 	/* the root the process sees: the host's, or a container's */
-	int root_fd = openat(pdir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	bool is_host = true;
+	int root_fd = -1;
+	bool is_host = true, own_root = true;
 	struct stat rst;
-	if (root_fd >= 0 && fstat(root_fd, &rst) == 0)
+	if (p->have_root_st && p->root_dev == (uint64_t)c->host_root_st.st_dev &&
+	    p->root_ino == (uint64_t)c->host_root_st.st_ino) {
+		root_fd = c->host_root_fd; /* the host's, as the attribute pass saw: borrowed */
+		own_root = false;
+	} else if ((root_fd = openat(pdir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 && fstat(root_fd, &rst) == 0) {
 		is_host = rst.st_dev == c->host_root_st.st_dev && rst.st_ino == c->host_root_st.st_ino;
-	else if (root_fd < 0)
+	} else if (root_fd < 0) {
 		root_fd = fcntl(c->host_root_fd, F_DUPFD_CLOEXEC, 0);
+	}
 	char rootpfx[OWL_PATH_MAX] = "";
 	if (!is_host) {
 		vi->flags |= VERIFY_F_CONTAINER;
@@ -780,21 +890,21 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	}
 	owl_strlcpy(vi->exe_path, path, sizeof(vi->exe_path));
 
-	/* the running image */
-	int efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* the running image: a digest the cache holds for the identity the
+	 * attribute pass stat()ed needs no open */
 	struct digest_key ikey;
 	struct stat est;
 	bool have_est = false;
-	if (efd >= 0) {
+	int efd;
+	if (p->have_exe_st && image_from_cache(c, &p->exe_st, vi, &ikey)) {
+		est = p->exe_st;
+		have_est = true;
+	} else if ((efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
 		struct digest_val dv;
 		bool cached = false;
 		have_est = fstat(efd, &est) == 0;
-		if (verify_image_digest(c, efd, &dv, &cached, &ikey) == 0) {
-			memcpy(vi->md5, dv.md5, 16);
-			memcpy(vi->sha256, dv.sha256, 32);
-			digest_hex(vi->sha256, 32, vi->sha256_hex);
-			vi->flags |= VERIFY_F_HASHED | (cached ? VERIFY_F_CACHED : 0);
-		}
+		if (verify_image_digest(c, efd, &dv, &cached, &ikey) == 0)
+			set_image_digest(vi, &dv, cached);
 		close(efd);
 	} else if (!p->exe[0]) {
 		snprintf(vi->note, sizeof(vi->note), "no executable (kernel thread) or not readable");
@@ -853,10 +963,9 @@ int verify_proc(struct verify_ctx *c, const struct owl_proc *p, struct verify_in
 	if (p->cg.container_id[0])
 		(void)cimage_lookup(c->cimages, p->cg.runtime, p->cg.container_id, &vi->container);
 
-	if (root_fd >= 0)
+	if (root_fd >= 0 && own_root)
 		close(root_fd);
 	close(pdir);
-	*ret = vi;
 	return 0;
 }
 

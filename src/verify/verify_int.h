@@ -39,10 +39,13 @@ struct verify_ctx {
 	struct digest_cache *cache;
 	const struct owl_u64map *sockets;
 	bool preload_file_checked;
+	_Atomic bool no_maps_query; /* the kernel has no PROCMAP_QUERY: read maps as text */
 	char host_preload[OWL_PATH_MAX];
-	/* verify_info made by the stage, freed with the context */
-	struct verify_info **owned;
-	size_t nowned, capowned;
+	/* the verify_info the stage made, one per process of the scan, freed
+	 * with the context.  One calloc: its pages are the kernel's zero pages
+	 * until written, and most of a verify_info is room for rare long
+	 * strings that stay untouched (a calloc each faulted in all 18 KiB). */
+	struct verify_info *slab;
 	/* unit files */
 	int unit_root_fd;
 	bool unit_root_is_host;
@@ -76,10 +79,15 @@ bool verify_owner_cached(struct verify_ctx *c, const char *path, const struct di
 void verify_prepare_host_db(struct verify_ctx *c, char *const *paths, size_t npaths);
 /* verify_path_owner() with the file's identity, so the answer is cached. */
 int verify_path_owner_key(struct verify_ctx *c, const char *path, const struct digest_key *k, struct verify_pkg *ret);
+/* ret: zeroed by the caller (it is part of a new verify_info). */
 void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct verify_unit *ret);
 /* The name rule with the file system behind it (root_fd: the process's root;
  * exe_st: fstat of its running image, may be NULL). */
 void verify_check_name(struct verify_ctx *c, const struct owl_proc *p, int root_fd, bool is_host,
 		       const struct stat *exe_st, const char *exe_path, struct verify_info *vi);
+
+/* verify_proc into vi, which the caller zeroed and owns (nothing is freed
+ * on failure).  Same returns. */
+int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify_info *vi);
 
 #endif

@@ -167,16 +167,23 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		char path[OWL_PATH_MAX + 32];
 		snprintf(path, sizeof(path), "%s/%d/exe", c->proc_root, (int)p->pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0)
-			continue;
+		/* the attribute pass already stat()ed the image: a warm run opens
+		 * nothing here */
+		int fd = -1;
 		struct stat st;
 		struct digest_val v;
 		struct digest_key k;
 		uint32_t dummy;
-		if (fstat(fd, &st) != 0) {
-			close(fd);
-			continue;
+		if (p->have_exe_st) {
+			st = p->exe_st;
+		} else {
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &st) != 0) {
+				close(fd);
+				continue;
+			}
 		}
 		digest_key_from_stat(&st, &k);
 		if (!need_db || dj.n < PREPARE_PATHS_MAX) {
@@ -197,8 +204,19 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			h = 1;
 		if (digest_cache_get(c->cache, &k, &v, NULL) || owl_u64map_get(&seen, h, &dummy) ||
 		    owl_u64map_put(&seen, h, 0) < 0) {
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			continue;
+		}
+		if (fd < 0) { /* to be hashed: the key is the open file's */
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &st) != 0) {
+				close(fd);
+				continue;
+			}
+			digest_key_from_stat(&st, &k);
 		}
 		jobs[n].fd = fd;
 		jobs[n].size = k.size;
@@ -228,20 +246,6 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 	free(keys);
 }
 
-static int own(struct verify_ctx *c, struct verify_info *vi)
-{
-	if (c->nowned == c->capowned) {
-		size_t nc = c->capowned ? c->capowned * 2 : 64;
-		struct verify_info **no = realloc(c->owned, nc * sizeof(*no));
-		if (!no)
-			return -ENOMEM;
-		c->owned = no;
-		c->capowned = nc;
-	}
-	c->owned[c->nowned++] = vi;
-	return 0;
-}
-
 struct vpool {
 	struct verify_ctx *c;
 	struct scan_result *r;
@@ -260,8 +264,8 @@ static void *vworker(void *arg)
 		if (i >= vp->r->nprocs)
 			return NULL;
 		struct owl_proc *p = &vp->r->procs[i];
-		struct verify_info *vi;
-		int rc = verify_proc(vp->c, p, &vi);
+		struct verify_info *vi = &vp->c->slab[i];
+		int rc = verify_proc_at(vp->c, p, vi);
 		if (rc == 0) {
 			p->verify = vi;
 		} else if (rc == -ENOMEM) {
@@ -300,6 +304,9 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 		verify_ctx_set_sockets(c, &c->sockmap);
 	}
 
+	c->slab = calloc(r->nprocs ? r->nprocs : 1, sizeof(*c->slab));
+	if (!c->slab)
+		return -ENOMEM;
 	prehash(c, r);
 	/* the per-process reads (/proc/PID/{exe,root,environ,maps,fd}) run on
 	 * the scan's threads; the context serialises what it shares */
@@ -322,14 +329,6 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 	(void)digest_cache_save(c->cache);
 	if (vp.rc < 0)
 		return vp.rc;
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].verify && own(c, r->procs[i].verify) < 0) {
-			for (size_t j = i; j < r->nprocs; j++) {
-				verify_info_free(r->procs[j].verify);
-				r->procs[j].verify = NULL;
-			}
-			return -ENOMEM;
-		}
 	/* the findings are the process's: judged once per process, shared by
 	 * its sockets */
 	struct owl_record *tmpl = calloc(r->nprocs ? r->nprocs : 1, sizeof(*tmpl));

@@ -1,6 +1,9 @@
 #include "verify/vproc.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "core/util.h"
 
@@ -72,6 +75,57 @@ int vproc_parse_maps(const char *buf, size_t len, vproc_map_fn fn, void *ud, uns
 	}
 	if (ret_bad)
 		*ret_bad = bad;
+	return n;
+}
+
+/* The ioctl's ABI (include/uapi/linux/fs.h), for headers older than 6.11 */
+struct vproc_procmap_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define VPROC_PROCMAP_QUERY _IOWR('f', 17, struct vproc_procmap_query)
+#define VPROC_Q_EXECUTABLE 0x04u
+#define VPROC_Q_COVERING_OR_NEXT 0x10u
+#define VPROC_Q_FILE_BACKED 0x20u
+/* more mappings than vm.max_map_count allows by default: a bound, not a limit */
+#define VPROC_QUERY_MAX (1u << 20)
+
+int vproc_query_maps(int maps_fd, vproc_map_fn fn, void *ud)
+{
+	char name[4096];
+	uint64_t addr = 0;
+	int n = 0;
+	for (unsigned i = 0; i < VPROC_QUERY_MAX; i++) {
+		struct vproc_procmap_query q = {
+			.size = sizeof(q),
+			.query_flags = VPROC_Q_COVERING_OR_NEXT | VPROC_Q_FILE_BACKED | VPROC_Q_EXECUTABLE,
+			.query_addr = addr,
+			.vma_name_size = sizeof(name),
+			.vma_name_addr = (uint64_t)(uintptr_t)name,
+		};
+		if (ioctl(maps_fd, VPROC_PROCMAP_QUERY, &q) < 0)
+			return errno == ENOENT ? n : -errno; /* ENOENT: no more */
+		if (q.vma_end <= addr)
+			return -EINVAL; /* cannot happen; never loop */
+		addr = q.vma_end;
+		size_t len = q.vma_name_size && q.vma_name_size <= sizeof(name) ? q.vma_name_size - 1 : 0;
+		name[len] = '\0';
+		len = strnlen(name, len);
+		struct vproc_map m = {.path = name, .path_len = len, .exec = true};
+		static const char del[] = " (deleted)";
+		if (len > sizeof(del) - 1 && memcmp(name + len - (sizeof(del) - 1), del, sizeof(del) - 1) == 0) {
+			m.deleted = true;
+			m.path_len -= sizeof(del) - 1;
+		}
+		if (!len || name[0] != '/')
+			continue; /* as in the text: only paths */
+		int rc = fn(ud, &m);
+		if (rc < 0)
+			return rc;
+		n++;
+	}
 	return n;
 }
 

@@ -22,6 +22,14 @@ typedef int (*vproc_map_fn)(void *ud, const struct vproc_map *m);
  * number of mappings passed to fn, or fn's negative value. */
 int vproc_parse_maps(const char *buf, size_t len, vproc_map_fn fn, void *ud, unsigned *ret_bad);
 
+/* The same, from the kernel instead of text: the PROCMAP_QUERY ioctl
+ * (Linux 6.11) on an open /proc/PID/maps, asked only for executable,
+ * file-backed mappings.  fn sees .exec = true for each.  Returns the number
+ * passed to fn; -ENOTTY or -EINVAL when the kernel has no such ioctl,
+ * -ENAMETOOLONG for a path the ioctl cannot return (read the text then:
+ * fn may already have seen some mappings), fn's negative value, or -errno. */
+int vproc_query_maps(int maps_fd, vproc_map_fn fn, void *ud);
+
 /* Is /etc/ld.so.preload content "non-empty" (any entry that is not blank
  * or a comment)?  The first entry goes into out (size outsz). */
 bool vproc_preload_file_entries(const char *buf, size_t len, char *out, size_t outsz);
