@@ -8,6 +8,8 @@
  * read a block of zeros and their state is put back afterwards. */
 #include "verify/md5mb.h"
 
+#include "verify/mb_lanes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,26 +60,10 @@ static const uint32_t md5_init[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325
 	ST(I, a, b, c, d, 4, 60, 6) ST(I, d, a, b, c, 11, 61, 10) ST(I, c, d, a, b, 2, 62, 15)                     \
 	ST(I, b, c, d, a, 9, 63, 21)
 
-struct lane {
-	const uint8_t *p; /* whole blocks fed and not yet hashed */
-	size_t nblocks;
-	uint64_t total;   /* bytes fed */
-	uint8_t tail[64]; /* bytes after the last whole block */
-	size_t tlen;
-	bool begun;
-};
-
-typedef void kernel_fn(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n);
-
 struct md5mb {
-	_Alignas(64) uint32_t st[4][MD5MB_LANES_MAX];
-	struct lane lane[MD5MB_LANES_MAX];
-	unsigned nlanes;
+	struct mb_core core; /* first: aligned like the whole */
 	enum md5mb_impl impl;
-	kernel_fn *kernel;
 };
-
-static const _Alignas(64) uint8_t zero_block[64];
 
 /* ---- scalar */
 
@@ -98,7 +84,7 @@ static inline uint32_t le32(const uint8_t *p)
 #define SSTEP(FN, a, b, c, d, j, i, s) a = b + rol32(a + w[j] + md5_k[i] + FN(b, c, d), s);
 
 /* one block into one lane's state (also the padding blocks of every impl) */
-static void block1(uint32_t st[4][MD5MB_LANES_MAX], unsigned l, const uint8_t *p)
+static void block1(uint32_t st[MB_WORDS][MB_LANES], unsigned l, const uint8_t *p)
 {
 	uint32_t w[16];
 	for (int j = 0; j < 16; j++)
@@ -111,11 +97,11 @@ static void block1(uint32_t st[4][MD5MB_LANES_MAX], unsigned l, const uint8_t *p
 	st[3][l] += d;
 }
 
-static void kernel_scalar(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+static void kernel_scalar(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const p[MB_LANES], size_t n)
 {
 	/* only the 4 lanes of this impl; the caller restores unused ones */
 	for (unsigned l = 0; l < 4; l++)
-		if (p[l] != zero_block)
+		if (p[l] != mb_zero_block)
 			for (size_t k = 0; k < n; k++)
 				block1(st, l, p[l] + 64 * k);
 }
@@ -136,8 +122,8 @@ static void kernel_scalar(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const 
 		a = V2ADD(b, V2ROL(V2ADD(t_, FN(b, c, d)), s));                                                     \
 	}
 
-__attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LANES_MAX],
-							  const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+__attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[MB_WORDS][MB_LANES],
+							  const uint8_t *const p[MB_LANES], size_t n)
 {
 	const __m256i ones = _mm256_set1_epi32(-1);
 	__m256i a = _mm256_load_si256((const __m256i *)(const void *)st[0]);
@@ -152,7 +138,7 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LAN
 			__m256i r[8], t[8], u[8];
 			for (int l = 0; l < 8; l++)
 				r[l] = _mm256_loadu_si256(
-					(const __m256i *)(const void *)((p[l] == zero_block ? p[l] : p[l] + off) + 32 * h));
+					(const __m256i *)(const void *)((p[l] == mb_zero_block ? p[l] : p[l] + off) + 32 * h));
 			for (int l = 0; l < 8; l += 2) {
 				t[l] = _mm256_unpacklo_epi32(r[l], r[l + 1]);
 				t[l + 1] = _mm256_unpackhi_epi32(r[l], r[l + 1]);
@@ -210,7 +196,7 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[4][MD5MB_LAN
 	}
 
 __attribute__((target("avx512f,avx512vl"))) static void
-kernel_avx512(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANES_MAX], size_t n)
+kernel_avx512(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const p[MB_LANES], size_t n)
 {
 	__m512i a = _mm512_load_si512(st[0]);
 	__m512i b = _mm512_load_si512(st[1]);
@@ -220,7 +206,7 @@ kernel_avx512(uint32_t st[4][MD5MB_LANES_MAX], const uint8_t *const p[MD5MB_LANE
 		__m512i r[16], t[16], w[16];
 		size_t off = 64 * k;
 		for (int l = 0; l < 16; l++)
-			r[l] = _mm512_loadu_si512(p[l] == zero_block ? p[l] : p[l] + off);
+			r[l] = _mm512_loadu_si512(p[l] == mb_zero_block ? p[l] : p[l] + off);
 		/* a 16x16 transpose of 32-bit words, in four rounds of shuffles */
 		for (int l = 0; l < 16; l += 2) {
 			t[l] = _mm512_unpacklo_epi32(r[l], r[l + 1]);
@@ -321,20 +307,23 @@ int md5mb_new(enum md5mb_impl impl, struct md5mb **ret)
 		return -ENOMEM;
 	memset(m, 0, sizeof(*m));
 	m->impl = impl;
+	m->core.nwords = 4;
+	m->core.init = md5_init;
+	m->core.block1 = block1;
 	switch (impl) {
 #if MD5MB_X86
 	case MD5MB_AVX512:
-		m->nlanes = 16;
-		m->kernel = kernel_avx512;
+		m->core.nlanes = 16;
+		m->core.kernel = kernel_avx512;
 		break;
 	case MD5MB_AVX2:
-		m->nlanes = 8;
-		m->kernel = kernel_avx2;
+		m->core.nlanes = 8;
+		m->core.kernel = kernel_avx2;
 		break;
 #endif
 	default:
-		m->nlanes = 4;
-		m->kernel = kernel_scalar;
+		m->core.nlanes = 4;
+		m->core.kernel = kernel_scalar;
 		break;
 	}
 	*ret = m;
@@ -348,7 +337,7 @@ void md5mb_free(struct md5mb *m)
 
 unsigned md5mb_lanes(const struct md5mb *m)
 {
-	return m->nlanes;
+	return m->core.nlanes;
 }
 
 enum md5mb_impl md5mb_impl_of(const struct md5mb *m)
@@ -360,102 +349,20 @@ enum md5mb_impl md5mb_impl_of(const struct md5mb *m)
 
 void md5mb_begin(struct md5mb *m, unsigned lane)
 {
-	if (lane >= m->nlanes)
-		return;
-	m->lane[lane] = (struct lane){.begun = true};
-	for (int i = 0; i < 4; i++)
-		m->st[i][lane] = md5_init[i];
+	mb_begin(&m->core, lane);
 }
 
 void md5mb_feed(struct md5mb *m, unsigned lane, const void *data, size_t len)
 {
-	if (lane >= m->nlanes)
-		return;
-	struct lane *L = &m->lane[lane];
-	if (!L->begun || L->nblocks || !len)
-		return;
-	const uint8_t *p = data;
-	L->total += len;
-	if (L->tlen) {
-		size_t take = 64 - L->tlen < len ? 64 - L->tlen : len;
-		memcpy(L->tail + L->tlen, p, take);
-		L->tlen += take;
-		p += take;
-		len -= take;
-		if (L->tlen < 64)
-			return;
-		block1(m->st, lane, L->tail);
-		L->tlen = 0;
-	}
-	L->p = p;
-	L->nblocks = len / 64;
-	L->tlen = len % 64;
-	if (L->tlen)
-		memcpy(L->tail, p + 64 * L->nblocks, L->tlen);
+	mb_feed(&m->core, lane, data, len);
 }
 
 uint32_t md5mb_run(struct md5mb *m)
 {
-	const uint8_t *p[MD5MB_LANES_MAX];
-	uint32_t saved[4][MD5MB_LANES_MAX];
-	size_t n = SIZE_MAX;
-	uint32_t busy = 0, begun = 0;
-	for (unsigned l = 0; l < m->nlanes; l++) {
-		p[l] = zero_block;
-		if (!m->lane[l].begun)
-			continue;
-		begun |= 1u << l;
-		if (!m->lane[l].nblocks)
-			continue;
-		busy |= 1u << l;
-		p[l] = m->lane[l].p;
-		if (m->lane[l].nblocks < n)
-			n = m->lane[l].nblocks;
-	}
-	if (busy) {
-		for (unsigned l = m->nlanes; l < MD5MB_LANES_MAX; l++)
-			p[l] = zero_block;
-		memcpy(saved, m->st, sizeof(saved));
-		m->kernel(m->st, p, n);
-		for (unsigned l = 0; l < m->nlanes; l++) {
-			struct lane *L = &m->lane[l];
-			if (!(busy & (1u << l))) {
-				for (int i = 0; i < 4; i++)
-					m->st[i][l] = saved[i][l];
-				continue;
-			}
-			L->p += 64 * n;
-			L->nblocks -= n;
-		}
-	}
-	uint32_t hungry = 0;
-	for (unsigned l = 0; l < m->nlanes; l++)
-		if ((begun & (1u << l)) && !m->lane[l].nblocks)
-			hungry |= 1u << l;
-	return hungry;
+	return mb_run(&m->core);
 }
 
 void md5mb_end(struct md5mb *m, unsigned lane, uint8_t out[16])
 {
-	if (lane >= m->nlanes)
-		return;
-	struct lane *L = &m->lane[lane];
-	if (!L->begun)
-		md5mb_begin(m, lane);
-	for (; L->nblocks; L->nblocks--, L->p += 64)
-		block1(m->st, lane, L->p);
-	uint8_t pad[128] = {0};
-	memcpy(pad, L->tail, L->tlen);
-	pad[L->tlen] = 0x80;
-	size_t plen = L->tlen < 56 ? 64 : 128;
-	uint64_t bits = L->total * 8;
-	for (int i = 0; i < 8; i++)
-		pad[plen - 8 + i] = (uint8_t)(bits >> (8 * i));
-	block1(m->st, lane, pad);
-	if (plen == 128)
-		block1(m->st, lane, pad + 64);
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++)
-			out[4 * i + j] = (uint8_t)(m->st[i][lane] >> (8 * j));
-	*L = (struct lane){0};
+	mb_end(&m->core, lane, out);
 }
