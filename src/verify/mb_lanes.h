@@ -24,6 +24,71 @@ typedef void mb_block1_fn(uint32_t st[MB_WORDS][MB_LANES], unsigned l, const uin
 
 static const _Alignas(64) uint8_t mb_zero_block[64];
 
+#if defined(__x86_64__) || defined(__i386__)
+#define MB_X86 1
+#include <immintrin.h>
+
+/* Inside a target("avx512f") function: w[j] = 32-bit word j of every lane's
+ * block (lanes p[0..15], block at offset off; mb_zero_block is not
+ * advanced).  A 16x16 transpose in four rounds of shuffles: after the two
+ * unpack rounds r[4g+q] holds, in its 128-bit chunk x, word 4x+q of lanes
+ * 4g..4g+3; the two shuffle_i32x4 rounds gather the chunks. */
+#define MB_LOAD16_AVX512(p, off, w)                                                                               \
+	do {                                                                                                       \
+		__m512i r_[16], t_[16];                                                                            \
+		for (int l_ = 0; l_ < 16; l_++)                                                                    \
+			r_[l_] = _mm512_loadu_si512((p)[l_] == mb_zero_block ? (p)[l_] : (p)[l_] + (off));        \
+		for (int l_ = 0; l_ < 16; l_ += 2) {                                                               \
+			t_[l_] = _mm512_unpacklo_epi32(r_[l_], r_[l_ + 1]);                                        \
+			t_[l_ + 1] = _mm512_unpackhi_epi32(r_[l_], r_[l_ + 1]);                                    \
+		}                                                                                                  \
+		for (int g_ = 0; g_ < 16; g_ += 4) {                                                               \
+			r_[g_] = _mm512_unpacklo_epi64(t_[g_], t_[g_ + 2]);                                        \
+			r_[g_ + 1] = _mm512_unpackhi_epi64(t_[g_], t_[g_ + 2]);                                    \
+			r_[g_ + 2] = _mm512_unpacklo_epi64(t_[g_ + 1], t_[g_ + 3]);                                \
+			r_[g_ + 3] = _mm512_unpackhi_epi64(t_[g_ + 1], t_[g_ + 3]);                                \
+		}                                                                                                  \
+		for (int q_ = 0; q_ < 4; q_++) {                                                                   \
+			__m512i c0_ = _mm512_shuffle_i32x4(r_[q_], r_[4 + q_], 0x88);                              \
+			__m512i c1_ = _mm512_shuffle_i32x4(r_[q_], r_[4 + q_], 0xdd);                              \
+			__m512i c2_ = _mm512_shuffle_i32x4(r_[8 + q_], r_[12 + q_], 0x88);                         \
+			__m512i c3_ = _mm512_shuffle_i32x4(r_[8 + q_], r_[12 + q_], 0xdd);                         \
+			(w)[q_] = _mm512_shuffle_i32x4(c0_, c2_, 0x88);                                            \
+			(w)[8 + q_] = _mm512_shuffle_i32x4(c0_, c2_, 0xdd);                                        \
+			(w)[4 + q_] = _mm512_shuffle_i32x4(c1_, c3_, 0x88);                                        \
+			(w)[12 + q_] = _mm512_shuffle_i32x4(c1_, c3_, 0xdd);                                       \
+		}                                                                                                  \
+	} while (0)
+
+/* Inside a target("avx2") function: the same for 8 lanes, each block in two
+ * halves of 8 words (two 8x8 transposes). */
+#define MB_LOAD8_AVX2(p, off, w)                                                                                  \
+	do {                                                                                                       \
+		for (int h_ = 0; h_ < 2; h_++) {                                                                   \
+			__m256i r_[8], t_[8], u_[8];                                                               \
+			for (int l_ = 0; l_ < 8; l_++)                                                             \
+				r_[l_] = _mm256_loadu_si256((const __m256i *)(const void *)(                      \
+					((p)[l_] == mb_zero_block ? (p)[l_] : (p)[l_] + (off)) + 32 * h_));         \
+			for (int l_ = 0; l_ < 8; l_ += 2) {                                                        \
+				t_[l_] = _mm256_unpacklo_epi32(r_[l_], r_[l_ + 1]);                                \
+				t_[l_ + 1] = _mm256_unpackhi_epi32(r_[l_], r_[l_ + 1]);                            \
+			}                                                                                          \
+			for (int g_ = 0; g_ < 8; g_ += 4) {                                                        \
+				u_[g_] = _mm256_unpacklo_epi64(t_[g_], t_[g_ + 2]);                                \
+				u_[g_ + 1] = _mm256_unpackhi_epi64(t_[g_], t_[g_ + 2]);                            \
+				u_[g_ + 2] = _mm256_unpacklo_epi64(t_[g_ + 1], t_[g_ + 3]);                        \
+				u_[g_ + 3] = _mm256_unpackhi_epi64(t_[g_ + 1], t_[g_ + 3]);                        \
+			}                                                                                          \
+			for (int q_ = 0; q_ < 4; q_++) {                                                           \
+				(w)[8 * h_ + q_] = _mm256_permute2x128_si256(u_[q_], u_[4 + q_], 0x20);            \
+				(w)[8 * h_ + 4 + q_] = _mm256_permute2x128_si256(u_[q_], u_[4 + q_], 0x31);        \
+			}                                                                                          \
+		}                                                                                                  \
+	} while (0)
+#else
+#define MB_X86 0
+#endif
+
 struct mb_lane {
 	const uint8_t *p; /* whole blocks fed and not yet hashed */
 	size_t nblocks;

@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define MD5MB_X86 1
-#else
-#define MD5MB_X86 0
-#endif
 
 static const uint32_t md5_k[64] = {
 	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
@@ -106,7 +100,7 @@ static void kernel_scalar(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const 
 				block1(st, l, p[l] + 64 * k);
 }
 
-#if MD5MB_X86
+#if MB_X86
 /* ---- AVX2: 8 lanes */
 
 #define V2ADD(x, y) _mm256_add_epi32(x, y)
@@ -132,29 +126,7 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[MB_WORDS][MB
 	__m256i d = _mm256_load_si256((const __m256i *)(const void *)st[3]);
 	for (size_t k = 0; k < n; k++) {
 		__m256i w[16];
-		size_t off = 64 * k;
-		for (int h = 0; h < 2; h++) {
-			/* r[l]: words 8h..8h+7 of lane l */
-			__m256i r[8], t[8], u[8];
-			for (int l = 0; l < 8; l++)
-				r[l] = _mm256_loadu_si256(
-					(const __m256i *)(const void *)((p[l] == mb_zero_block ? p[l] : p[l] + off) + 32 * h));
-			for (int l = 0; l < 8; l += 2) {
-				t[l] = _mm256_unpacklo_epi32(r[l], r[l + 1]);
-				t[l + 1] = _mm256_unpackhi_epi32(r[l], r[l + 1]);
-			}
-			/* u[4g+q] (128-bit half x): word 4x+q of lanes 4g..4g+3 */
-			for (int g = 0; g < 8; g += 4) {
-				u[g] = _mm256_unpacklo_epi64(t[g], t[g + 2]);
-				u[g + 1] = _mm256_unpackhi_epi64(t[g], t[g + 2]);
-				u[g + 2] = _mm256_unpacklo_epi64(t[g + 1], t[g + 3]);
-				u[g + 3] = _mm256_unpackhi_epi64(t[g + 1], t[g + 3]);
-			}
-			for (int q = 0; q < 4; q++) {
-				w[8 * h + q] = _mm256_permute2x128_si256(u[q], u[4 + q], 0x20);
-				w[8 * h + 4 + q] = _mm256_permute2x128_si256(u[q], u[4 + q], 0x31);
-			}
-		}
+		MB_LOAD8_AVX2(p, 64 * k, w);
 		__m256i a0 = a, b0 = b, c0 = c, d0 = d;
 		MD5_STEPS(V2STEP, V2F, V2G, V2H, V2I)
 		a = V2ADD(a, a0);
@@ -203,33 +175,8 @@ kernel_avx512(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const p[MB_LANES],
 	__m512i c = _mm512_load_si512(st[2]);
 	__m512i d = _mm512_load_si512(st[3]);
 	for (size_t k = 0; k < n; k++) {
-		__m512i r[16], t[16], w[16];
-		size_t off = 64 * k;
-		for (int l = 0; l < 16; l++)
-			r[l] = _mm512_loadu_si512(p[l] == mb_zero_block ? p[l] : p[l] + off);
-		/* a 16x16 transpose of 32-bit words, in four rounds of shuffles */
-		for (int l = 0; l < 16; l += 2) {
-			t[l] = _mm512_unpacklo_epi32(r[l], r[l + 1]);
-			t[l + 1] = _mm512_unpackhi_epi32(r[l], r[l + 1]);
-		}
-		/* r[4g+q], 128-bit chunk x: word 4x+q of lanes 4g..4g+3 */
-		for (int g = 0; g < 16; g += 4) {
-			r[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
-			r[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
-			r[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
-			r[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
-		}
-		for (int q = 0; q < 4; q++) {
-			/* X_g = r[4g+q]; chunks (X0[0], X0[2], X1[0], X1[2]) etc. */
-			__m512i c0 = _mm512_shuffle_i32x4(r[q], r[4 + q], 0x88);
-			__m512i c1 = _mm512_shuffle_i32x4(r[q], r[4 + q], 0xdd);
-			__m512i c2 = _mm512_shuffle_i32x4(r[8 + q], r[12 + q], 0x88);
-			__m512i c3 = _mm512_shuffle_i32x4(r[8 + q], r[12 + q], 0xdd);
-			w[q] = _mm512_shuffle_i32x4(c0, c2, 0x88);
-			w[8 + q] = _mm512_shuffle_i32x4(c0, c2, 0xdd);
-			w[4 + q] = _mm512_shuffle_i32x4(c1, c3, 0x88);
-			w[12 + q] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
-		}
+		__m512i w[16];
+		MB_LOAD16_AVX512(p, 64 * k, w);
 		__m512i a0 = a, b0 = b, c0 = c, d0 = d;
 		MD5_STEPS(V5STEP, V5F, V5G, V5H, V5I)
 		a = V5ADD(a, a0);
@@ -252,7 +199,7 @@ bool md5mb_supported(enum md5mb_impl impl)
 	case MD5MB_NONE:
 	case MD5MB_SCALAR:
 		return true;
-#if MD5MB_X86
+#if MB_X86
 	case MD5MB_AVX2:
 		return __builtin_cpu_supports("avx2");
 	case MD5MB_AVX512:
@@ -311,7 +258,7 @@ int md5mb_new(enum md5mb_impl impl, struct md5mb **ret)
 	m->core.init = md5_init;
 	m->core.block1 = block1;
 	switch (impl) {
-#if MD5MB_X86
+#if MB_X86
 	case MD5MB_AVX512:
 		m->core.nlanes = 16;
 		m->core.kernel = kernel_avx512;
