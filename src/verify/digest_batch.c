@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
-#define LANE_BUF (64 * 1024) /* per MD5 lane: 16 lanes stay in a 1 MiB L2 */
+#include "verify/sha256mb.h"
+
+#define LANE_BUF (64 * 1024) /* per lane: 16 lanes stay in a 1 MiB L2 */
 #define SHA_BUF (256 * 1024)
 #define BATCH_THREADS_MAX 8
 
@@ -18,10 +23,11 @@ struct batch {
 	const size_t *order; /* biggest first */
 	size_t n;
 	enum md5mb_impl impl;
+	bool sha_lanes;      /* small files' sha256 in lanes */
 	pthread_mutex_t mu;
-	size_t next; /* sha256 (or whole-file) jobs handed out, under mu */
-	int *md5rc;  /* per job: the MD5 thread's result */
-	int *sharc;  /* per job: the sha256 result */
+	size_t next;         /* sha256 (or whole-file) jobs handed out, under mu */
+	int *md5rc;          /* per job: the MD5 thread's result */
+	int *sharc;          /* per job: the sha256 result */
 };
 
 static bool take(struct batch *b, size_t *ret)
@@ -44,8 +50,6 @@ static void *whole_worker(void *arg)
 		b->jobs[j].rc = digest_fd(b->jobs[j].fd, &b->jobs[j].v);
 	return NULL;
 }
-
-/* ---- sha256 per file */
 
 static int sha256_fd(EVP_MD_CTX *s, unsigned char *buf, int fd, uint8_t out[32])
 {
@@ -72,57 +76,102 @@ static int sha256_fd(EVP_MD_CTX *s, unsigned char *buf, int fd, uint8_t out[32])
 	return 0;
 }
 
-static void *sha_worker(void *arg)
+/* ---- files through SIMD lanes: a lane takes the next file when its file
+ * ends, reading it with pread into the lane's own buffer */
+
+struct lanes {
+	struct batch *b;
+	void *ctx;
+	unsigned nl;
+	bool md5; /* else sha256 */
+	size_t cursor; /* md5: the next job in b->order (this thread's alone) */
+	struct {
+		size_t job;
+		off_t off;
+		uint8_t *buf;
+	} l[MD5MB_LANES_MAX];
+};
+
+static bool lanes_next(struct lanes *L, size_t *ret)
 {
-	struct batch *b = arg;
-	unsigned char *buf = malloc(SHA_BUF);
-	EVP_MD_CTX *s = EVP_MD_CTX_new();
-	size_t j;
-	while (take(b, &j))
-		b->sharc[j] = buf && s ? sha256_fd(s, buf, b->jobs[j].fd, b->jobs[j].v.sha256) : -ENOMEM;
-	EVP_MD_CTX_free(s);
-	free(buf);
-	return NULL;
+	if (!L->md5)
+		return take(L->b, ret);
+	if (L->cursor >= L->b->n)
+		return false;
+	*ret = L->b->order[L->cursor++];
+	return true;
 }
 
-/* ---- every file's MD5 through the lanes */
-
-struct mlane {
-	size_t job;
-	off_t off;
-	uint8_t *buf;
-};
+static void lanes_begin(struct lanes *L, unsigned l)
+{
+	if (L->md5)
+		md5mb_begin(L->ctx, l);
+	else
+		sha256mb_begin(L->ctx, l);
+}
 
 /* Give lane l data: the next piece of its file, or, at the file's end, its
  * digest and the next file.  Leaves the lane free when no file is left. */
-static void refill(struct batch *b, struct md5mb *m, struct mlane *ml, unsigned l, size_t *next)
+static void lanes_refill(struct lanes *L, unsigned l)
 {
+	struct batch *b = L->b;
 	for (;;) {
-		struct digest_job *J = &b->jobs[ml->job];
-		ssize_t r = pread(J->fd, ml->buf, LANE_BUF, ml->off);
+		size_t j = L->l[l].job;
+		ssize_t r = pread(b->jobs[j].fd, L->l[l].buf, LANE_BUF, L->l[l].off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0) {
-			md5mb_feed(m, l, ml->buf, (size_t)r);
-			ml->off += r;
+			if (L->md5)
+				md5mb_feed(L->ctx, l, L->l[l].buf, (size_t)r);
+			else
+				sha256mb_feed(L->ctx, l, L->l[l].buf, (size_t)r);
+			L->l[l].off += r;
 			return;
 		}
-		uint8_t md5[16];
-		md5mb_end(m, l, md5);
-		if (r == 0) {
-			memcpy(J->v.md5, md5, 16);
-			b->md5rc[ml->job] = 0;
+		int rc = r == 0 ? 0 : -errno;
+		uint8_t d[32];
+		if (L->md5) {
+			md5mb_end(L->ctx, l, d);
+			if (rc == 0)
+				memcpy(b->jobs[j].v.md5, d, 16);
+			b->md5rc[j] = rc;
 		} else {
-			b->md5rc[ml->job] = -errno;
+			sha256mb_end(L->ctx, l, d);
+			if (rc == 0)
+				memcpy(b->jobs[j].v.sha256, d, 32);
+			b->sharc[j] = rc;
 		}
-		if (*next >= b->n)
+		if (!lanes_next(L, &L->l[l].job))
 			return;
-		ml->job = b->order[(*next)++];
-		ml->off = 0;
-		md5mb_begin(m, l);
+		L->l[l].off = 0;
+		lanes_begin(L, l);
 	}
 }
 
+/* Run L's files (first, then what lanes_next gives) to their ends. */
+static void lanes_drive(struct lanes *L, uint8_t *bufs, size_t first)
+{
+	size_t j = first;
+	for (unsigned l = 0; l < L->nl; l++) {
+		if (l > 0 && !lanes_next(L, &j))
+			break;
+		L->l[l].job = j;
+		L->l[l].off = 0;
+		L->l[l].buf = bufs + (size_t)l * LANE_BUF;
+		lanes_begin(L, l);
+		lanes_refill(L, l);
+	}
+	for (;;) {
+		uint32_t hungry = L->md5 ? md5mb_run(L->ctx) : sha256mb_run(L->ctx);
+		if (!hungry)
+			break;
+		for (unsigned l = 0; l < L->nl; l++)
+			if (hungry & (1u << l))
+				lanes_refill(L, l);
+	}
+}
+
+/* Every file's md5, in lanes (this thread alone walks the whole list). */
 static void md5_lanes(struct batch *b)
 {
 	struct md5mb *m = NULL;
@@ -130,29 +179,56 @@ static void md5_lanes(struct batch *b)
 	unsigned nl = rc == 0 ? md5mb_lanes(m) : 0;
 	uint8_t *bufs = nl ? aligned_alloc(64, (size_t)nl * LANE_BUF) : NULL;
 	if (!bufs) {
-		/* no memory for the lanes: no md5 (the caller hashes again) */
+		/* no lanes: no md5 (the caller hashes these files again) */
 		md5mb_free(m);
 		for (size_t i = 0; i < b->n; i++)
-			b->md5rc[i] = -ENOMEM;
+			b->md5rc[i] = rc < 0 ? rc : -ENOMEM;
 		return;
 	}
-	struct mlane ml[MD5MB_LANES_MAX];
-	size_t next = 0;
-	for (unsigned l = 0; l < nl && next < b->n; l++) {
-		ml[l] = (struct mlane){.job = b->order[next++], .buf = bufs + (size_t)l * LANE_BUF};
-		md5mb_begin(m, l);
-		refill(b, m, &ml[l], l, &next);
-	}
-	for (;;) {
-		uint32_t hungry = md5mb_run(m);
-		if (!hungry)
-			break;
-		for (unsigned l = 0; l < nl; l++)
-			if (hungry & (1u << l))
-				refill(b, m, &ml[l], l, &next);
-	}
+	struct lanes L = {.b = b, .ctx = m, .nl = nl, .md5 = true, .cursor = 1};
+	lanes_drive(&L, bufs, b->order[0]);
 	free(bufs);
 	md5mb_free(m);
+}
+
+/* sha256 in lanes of the files from `first` on (all smaller than
+ * SHA_LANES_MAX).  Returns false when no lanes could be had (first is still
+ * to do). */
+static bool sha_lanes(struct batch *b, size_t first)
+{
+	struct sha256mb *s = NULL;
+	if (sha256mb_new(b->impl, &s) < 0)
+		return false;
+	unsigned nl = sha256mb_lanes(s);
+	uint8_t *bufs = aligned_alloc(64, (size_t)nl * LANE_BUF);
+	if (!bufs) {
+		sha256mb_free(s);
+		return false;
+	}
+	struct lanes L = {.b = b, .ctx = s, .nl = nl, .md5 = false};
+	lanes_drive(&L, bufs, first);
+	free(bufs);
+	sha256mb_free(s);
+	return true;
+}
+
+/* One sha256 worker: the biggest files left, one stream each with OpenSSL
+ * (SHA-NI), until the biggest left is small enough for the lanes: then
+ * lanes, taking files until there are none. */
+static void *sha_worker(void *arg)
+{
+	struct batch *b = arg;
+	unsigned char *buf = malloc(SHA_BUF);
+	EVP_MD_CTX *s = EVP_MD_CTX_new();
+	size_t j;
+	while (take(b, &j)) {
+		if (b->sha_lanes && b->jobs[j].size < SHA_LANES_MAX && sha_lanes(b, j))
+			break; /* the lanes took every file left */
+		b->sharc[j] = buf && s ? sha256_fd(s, buf, b->jobs[j].fd, b->jobs[j].v.sha256) : -ENOMEM;
+	}
+	EVP_MD_CTX_free(s);
+	free(buf);
+	return NULL;
 }
 
 static void *mb_thread(void *arg)
@@ -160,6 +236,24 @@ static void *mb_thread(void *arg)
 	struct batch *b = arg;
 	md5_lanes(b);
 	return sha_worker(b); /* then help with the sha256 still to do */
+}
+
+/* SHA-256 in 16 AVX-512 lanes beats SHA-NI (about 3.6 against 1.9 GB/s on
+ * the development machine); in 8 AVX2 lanes it beats OpenSSL only when the
+ * CPU has no SHA-NI */
+static bool cpu_has_sha_ni(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+#else
+	return false;
+#endif
+}
+
+bool digest_batch_sha_lanes(enum md5mb_impl impl)
+{
+	return impl == MD5MB_AVX512 || (impl == MD5MB_AVX2 && !cpu_has_sha_ni());
 }
 
 /* ---- */
@@ -175,7 +269,7 @@ static int cmp_size_desc(const void *x, const void *y)
 	return a->size < b->size ? 1 : a->size > b->size ? -1 : a->i > b->i ? 1 : a->i < b->i ? -1 : 0;
 }
 
-void digest_batch(struct digest_job *jobs, size_t n, int threads, enum md5mb_impl impl)
+void digest_batch(struct digest_job *jobs, size_t n, int threads, enum md5mb_impl impl, int sha_lanes)
 {
 	if (!n)
 		return;
@@ -201,9 +295,17 @@ void digest_batch(struct digest_job *jobs, size_t n, int threads, enum md5mb_imp
 		order[i] = sj[i].i;
 	free(sj);
 
-	struct batch b = {.jobs = jobs, .order = order, .n = n, .impl = impl, .md5rc = rcs, .sharc = rcs + n};
-	pthread_mutex_init(&b.mu, NULL);
 	bool lanes = impl != MD5MB_NONE;
+	struct batch b = {
+		.jobs = jobs,
+		.order = order,
+		.n = n,
+		.impl = impl,
+		.sha_lanes = lanes && (sha_lanes > 0 || (sha_lanes < 0 && digest_batch_sha_lanes(impl))),
+		.md5rc = rcs,
+		.sharc = rcs + n,
+	};
+	pthread_mutex_init(&b.mu, NULL);
 	void *(*other)(void *) = lanes ? sha_worker : whole_worker;
 	pthread_t th[BATCH_THREADS_MAX];
 	int started = 0;

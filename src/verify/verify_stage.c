@@ -228,7 +228,7 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 	/* a cold run indexes the package database while the images are hashed */
 	bool dbthread = need_db && pthread_create(&dbth, NULL, dbworker, &dj) == 0;
 	uint64_t t0 = owl_now_ns();
-	digest_batch(jobs, n, vthreads(c, n), md5mb_pick());
+	digest_batch(jobs, n, vthreads(c, n), md5mb_pick(), -1);
 	if (dbthread)
 		pthread_join(dbth, NULL);
 	for (size_t i = 0; i < dj.n; i++)

@@ -1,5 +1,5 @@
-/* Multi-buffer MD5 against OpenSSL's MD5, for every implementation this
- * CPU runs (avx512, avx2, scalar), and the batch hasher (md5 in lanes,
+/* Multi-buffer MD5 and SHA-256 against OpenSSL's, for every implementation
+ * this CPU runs (avx512, avx2, scalar), and the batch hasher (md5 in lanes,
  * sha256 beside it) against digest_fd() on real packaged binaries. */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include "verify/digest.h"
 #include "verify/digest_batch.h"
 #include "verify/md5mb.h"
+#include "verify/sha256mb.h"
 
 static const enum md5mb_impl impls[] = {MD5MB_SCALAR, MD5MB_AVX2, MD5MB_AVX512};
 
@@ -32,28 +33,75 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-static void ref_md5(const uint8_t *p, size_t n, uint8_t out[16])
+/* the two hashes behind one set of calls */
+struct alg {
+	const char *name;
+	size_t dlen;
+	const EVP_MD *(*md)(void);
+	int (*new_)(enum md5mb_impl, void **);
+	void (*free_)(void *);
+	unsigned (*lanes)(const void *);
+	void (*begin)(void *, unsigned);
+	void (*feed)(void *, unsigned, const void *, size_t);
+	uint32_t (*run)(void *);
+	void (*end)(void *, unsigned, uint8_t *);
+};
+
+static int m_new(enum md5mb_impl i, void **r)
+{
+	struct md5mb *m = NULL;
+	int rc = md5mb_new(i, &m);
+	*r = m;
+	return rc;
+}
+static void m_free(void *m) { md5mb_free(m); }
+static unsigned m_lanes(const void *m) { return md5mb_lanes(m); }
+static void m_begin(void *m, unsigned l) { md5mb_begin(m, l); }
+static void m_feed(void *m, unsigned l, const void *p, size_t n) { md5mb_feed(m, l, p, n); }
+static uint32_t m_run(void *m) { return md5mb_run(m); }
+static void m_end(void *m, unsigned l, uint8_t *o) { md5mb_end(m, l, o); }
+static int s_new(enum md5mb_impl i, void **r)
+{
+	struct sha256mb *m = NULL;
+	int rc = sha256mb_new(i, &m);
+	*r = m;
+	return rc;
+}
+static void s_free(void *m) { sha256mb_free(m); }
+static unsigned s_lanes(const void *m) { return sha256mb_lanes(m); }
+static void s_begin(void *m, unsigned l) { sha256mb_begin(m, l); }
+static void s_feed(void *m, unsigned l, const void *p, size_t n) { sha256mb_feed(m, l, p, n); }
+static uint32_t s_run(void *m) { return sha256mb_run(m); }
+static void s_end(void *m, unsigned l, uint8_t *o) { sha256mb_end(m, l, o); }
+
+static const struct alg algs[] = {
+	{"md5", 16, EVP_md5, m_new, m_free, m_lanes, m_begin, m_feed, m_run, m_end},
+	{"sha256", 32, EVP_sha256, s_new, s_free, s_lanes, s_begin, s_feed, s_run, s_end},
+};
+static const struct alg *A = &algs[0]; /* the one under test */
+
+static void ref_digest(const uint8_t *p, size_t n, uint8_t *out)
 {
 	unsigned int len = 0;
-	assert_true(EVP_Digest(p, n, out, &len, EVP_md5(), NULL));
-	assert_int_equal(len, 16);
+	assert_true(EVP_Digest(p, n, out, &len, A->md(), NULL));
+	assert_int_equal(len, A->dlen);
 }
 
 enum chunking { WHOLE, RANDOM, SMALL, BUFSIZED };
 
 /* Hash msgs[0..n) through m's lanes: a lane takes the next message when
  * its message ends; data fed in pieces per `how`. */
-static void run_lanes(struct md5mb *m, const uint8_t *const *msgs, const size_t *lens, size_t n, enum chunking how,
-		      uint8_t (*out)[16])
+static void run_lanes(void *m, const uint8_t *const *msgs, const size_t *lens, size_t n, enum chunking how,
+		      uint8_t (*out)[32])
 {
-	unsigned nl = md5mb_lanes(m);
+	unsigned nl = A->lanes(m);
 	size_t job[MD5MB_LANES_MAX], off[MD5MB_LANES_MAX];
 	size_t next = 0, done = 0;
 	/* give lane l its next piece; end its message and take another when it has none */
 	for (unsigned l = 0; l < nl && next < n; l++) {
 		job[l] = next++;
 		off[l] = 0;
-		md5mb_begin(m, l);
+		A->begin(m, l);
 	}
 	uint32_t hungry = 0;
 	for (unsigned l = 0; l < nl && l < n; l++)
@@ -74,20 +122,20 @@ static void run_lanes(struct md5mb *m, const uint8_t *const *msgs, const size_t 
 						c = 65536;
 					if (c > left)
 						c = left;
-					md5mb_feed(m, l, msgs[j] + off[l], c);
+					A->feed(m, l, msgs[j] + off[l], c);
 					off[l] += c;
 					break;
 				}
-				md5mb_end(m, l, out[j]);
+				A->end(m, l, out[j]);
 				done++;
 				if (next >= n)
 					break;
 				job[l] = next++;
 				off[l] = 0;
-				md5mb_begin(m, l);
+				A->begin(m, l);
 			}
 		}
-		hungry = md5mb_run(m);
+		hungry = A->run(m);
 		if (!hungry)
 			break;
 	}
@@ -97,21 +145,20 @@ static void run_lanes(struct md5mb *m, const uint8_t *const *msgs, const size_t 
 static void check_all(enum md5mb_impl impl, const uint8_t *const *msgs, const size_t *lens, size_t n,
 		      enum chunking how)
 {
-	struct md5mb *m;
-	assert_int_equal(md5mb_new(impl, &m), 0);
-	assert_int_equal(md5mb_impl_of(m), impl);
-	uint8_t(*got)[16] = calloc(n, 16);
+	void *m;
+	assert_int_equal(A->new_(impl, &m), 0);
+	uint8_t(*got)[32] = calloc(n, 32);
 	assert_non_null(got);
 	run_lanes(m, msgs, lens, n, how, got);
 	for (size_t i = 0; i < n; i++) {
-		uint8_t want[16];
-		ref_md5(msgs[i], lens[i], want);
-		if (memcmp(got[i], want, 16) != 0)
-			fail_msg("%s: message %zu of %zu (%zu bytes, chunking %d) differs", md5mb_impl_name(impl), i, n,
-				 lens[i], (int)how);
+		uint8_t want[32];
+		ref_digest(msgs[i], lens[i], want);
+		if (memcmp(got[i], want, A->dlen) != 0)
+			fail_msg("%s %s: message %zu of %zu (%zu bytes, chunking %d) differs", A->name,
+				 md5mb_impl_name(impl), i, n, lens[i], (int)how);
 	}
 	free(got);
-	md5mb_free(m);
+	A->free_(m);
 }
 
 static uint8_t *random_bytes(size_t n)
@@ -129,50 +176,61 @@ static const size_t edge_lens[] = {0, 1, 2, 55, 56, 57, 63, 64, 65, 119, 120, 12
 static void for_each_impl(void (*fn)(enum md5mb_impl))
 {
 	int ran = 0;
-	for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
-		if (!md5mb_supported(impls[i])) {
-			struct md5mb *m;
-			assert_int_equal(md5mb_new(impls[i], &m), -ENOTSUP);
-			print_message("md5mb: %s not supported by this CPU, not tested\n", md5mb_impl_name(impls[i]));
-			continue;
+	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+		A = &algs[a];
+		for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+			if (!md5mb_supported(impls[i])) {
+				void *m;
+				assert_int_equal(A->new_(impls[i], &m), -ENOTSUP);
+				print_message("%s: %s not supported by this CPU, not tested\n", A->name,
+					      md5mb_impl_name(impls[i]));
+				continue;
+			}
+			fn(impls[i]);
+			ran++;
 		}
-		fn(impls[i]);
-		ran++;
 	}
-	assert_true(ran >= 1);
+	assert_true(ran >= 2);
 }
 
-/* RFC 1321's test suite, each message alone */
+/* the standards' own examples (RFC 1321; FIPS 180-2), each message alone */
 static void rfc_one(enum md5mb_impl impl)
 {
 	static const struct {
-		const char *msg, *hex;
+		const char *msg, *md5, *sha256;
 	} t[] = {
-		{"", "d41d8cd98f00b204e9800998ecf8427e"},
-		{"a", "0cc175b9c0f1b6a831c399e269772661"},
-		{"abc", "900150983cd24fb0d6963f7d28e17f72"},
-		{"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
-		{"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"},
-		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"},
+		{"", "d41d8cd98f00b204e9800998ecf8427e",
+		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"a", "0cc175b9c0f1b6a831c399e269772661", NULL},
+		{"abc", "900150983cd24fb0d6963f7d28e17f72",
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{"message digest", "f96b697d7cb7938d525a2f31aaf161d0", NULL},
+		{"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b", NULL},
+		{"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f", NULL},
 		{"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
-		 "57edf4a22be3c955ac49da2e2107b67a"},
+		 "57edf4a22be3c955ac49da2e2107b67a", NULL},
+		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", NULL,
+		 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
 	};
-	struct md5mb *m;
-	assert_int_equal(md5mb_new(impl, &m), 0);
+	void *m;
+	assert_int_equal(A->new_(impl, &m), 0);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *want = A->dlen == 16 ? t[i].md5 : t[i].sha256;
+		if (!want)
+			continue;
 		/* in the last lane, so that lanes 0.. stay empty (masked) */
-		unsigned l = md5mb_lanes(m) - 1;
-		md5mb_begin(m, l);
-		md5mb_feed(m, l, t[i].msg, strlen(t[i].msg));
-		assert_int_equal(md5mb_run(m), 1u << l);
-		uint8_t out[16];
-		md5mb_end(m, l, out);
-		char hex[33];
-		digest_hex(out, 16, hex);
-		assert_string_equal(hex, t[i].hex);
-		assert_int_equal(md5mb_run(m), 0);
+		unsigned l = A->lanes(m) - 1;
+		A->begin(m, l);
+		A->feed(m, l, t[i].msg, strlen(t[i].msg));
+		assert_int_equal(A->run(m), 1u << l);
+		uint8_t out[32];
+		A->end(m, l, out);
+		char hex[65];
+		digest_hex(out, A->dlen, hex);
+		assert_string_equal(hex, want);
+		assert_int_equal(A->run(m), 0);
 	}
-	md5mb_free(m);
+	A->free_(m);
 }
 
 static void test_rfc1321(void **state)
@@ -242,29 +300,29 @@ static void test_random_lengths(void **state)
 /* end() hashes whole blocks still waiting; begin() drops a message */
 static void api_one(enum md5mb_impl impl)
 {
-	struct md5mb *m;
-	assert_int_equal(md5mb_new(impl, &m), 0);
-	uint8_t *p = random_bytes(1000), want[16], got[16];
-	ref_md5(p, 1000, want);
-	md5mb_begin(m, 0);
-	md5mb_feed(m, 0, p, 1000);
-	md5mb_end(m, 0, got);
-	assert_memory_equal(got, want, 16);
-	md5mb_begin(m, 0);
-	md5mb_feed(m, 0, "junk", 4);
-	md5mb_begin(m, 0);
-	md5mb_feed(m, 0, p, 500);
-	assert_int_equal(md5mb_run(m), 1u);
-	md5mb_feed(m, 0, p + 500, 500);
-	(void)md5mb_run(m);
-	md5mb_end(m, 0, got);
-	assert_memory_equal(got, want, 16);
+	void *m;
+	assert_int_equal(A->new_(impl, &m), 0);
+	uint8_t *p = random_bytes(1000), want[32], got[32];
+	ref_digest(p, 1000, want);
+	A->begin(m, 0);
+	A->feed(m, 0, p, 1000);
+	A->end(m, 0, got);
+	assert_memory_equal(got, want, A->dlen);
+	A->begin(m, 0);
+	A->feed(m, 0, "junk", 4);
+	A->begin(m, 0);
+	A->feed(m, 0, p, 500);
+	assert_int_equal(A->run(m), 1u);
+	A->feed(m, 0, p + 500, 500);
+	(void)A->run(m);
+	A->end(m, 0, got);
+	assert_memory_equal(got, want, A->dlen);
 	/* out-of-range lanes are ignored */
-	md5mb_begin(m, MD5MB_LANES_MAX);
-	md5mb_feed(m, MD5MB_LANES_MAX, p, 10);
-	assert_int_equal(md5mb_run(m), 0);
+	A->begin(m, MD5MB_LANES_MAX);
+	A->feed(m, MD5MB_LANES_MAX, p, 10);
+	assert_int_equal(A->run(m), 0);
 	free(p);
-	md5mb_free(m);
+	A->free_(m);
 }
 
 static void test_api(void **state)
@@ -279,6 +337,9 @@ static void test_pick(void **state)
 	struct md5mb *m;
 	assert_int_equal(md5mb_new(MD5MB_NONE, &m), -ENOTSUP);
 	assert_int_equal(md5mb_new((enum md5mb_impl)42, &m), -EINVAL);
+	struct sha256mb *s;
+	assert_int_equal(sha256mb_new(MD5MB_NONE, &s), -ENOTSUP);
+	assert_int_equal(sha256mb_new((enum md5mb_impl)42, &s), -EINVAL);
 	setenv("OWL_MD5MB", "off", 1);
 	assert_int_equal(md5mb_pick(), MD5MB_NONE);
 	setenv("OWL_MD5MB", "scalar", 1);
@@ -302,7 +363,7 @@ static void test_pick(void **state)
  * an empty file, a file of one odd length and a directory (unreadable) */
 static size_t open_files(int *fds, uint64_t *sizes, char (*names)[512])
 {
-	size_t n = 0;
+	size_t n = 0, nbig = 0;
 	static const char *const dirs[] = {"/usr/bin", "/usr/sbin", "/usr/lib/apt"};
 	for (size_t d = 0; d < 3 && n < NFILES - 3; d++) {
 		DIR *dir = opendir(dirs[d]);
@@ -313,8 +374,13 @@ static size_t open_files(int *fds, uint64_t *sizes, char (*names)[512])
 			char path[512];
 			snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
 			struct stat st;
-			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (rnd() % 4 && st.st_size < (8 << 20)))
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 				continue;
+			/* a quarter of the small ones, two big ones (sha256 by OpenSSL) */
+			bool big = st.st_size >= (off_t)SHA_LANES_MAX;
+			if (big ? nbig >= 2 : rnd() % 4 != 0)
+				continue;
+			nbig += big;
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -366,7 +432,8 @@ static void test_batch_real_files(void **state)
 	for (size_t a = 0; a < 4; a++) {
 		if (!md5mb_supported(all[a]))
 			continue;
-		for (int threads = 1; threads <= 3; threads++) {
+		for (int k = 0; k < 6; k++) {
+			int threads = 1 + k % 3, sl = k / 3;
 			struct digest_job jobs[NFILES];
 			memset(jobs, 0, sizeof(jobs));
 			for (size_t i = 0; i < n; i++) {
@@ -374,14 +441,14 @@ static void test_batch_real_files(void **state)
 				jobs[i].size = sizes[i];
 				jobs[i].rc = 12345;
 			}
-			digest_batch(jobs, n, threads, all[a]);
+			digest_batch(jobs, n, threads, all[a], sl);
 			for (size_t i = 0; i < n; i++) {
 				if (jobs[i].rc != wantrc[i])
-					fail_msg("%s, %d threads: %s: rc %d, digest_fd %d", md5mb_impl_name(all[a]),
-						 threads, names[i], jobs[i].rc, wantrc[i]);
+					fail_msg("%s, %d threads, sha lanes %d: %s: rc %d, digest_fd %d",
+						 md5mb_impl_name(all[a]), threads, sl, names[i], jobs[i].rc, wantrc[i]);
 				if (wantrc[i] == 0 && memcmp(&jobs[i].v, &want[i], sizeof(want[i])) != 0)
-					fail_msg("%s, %d threads: %s: digests differ from digest_fd",
-						 md5mb_impl_name(all[a]), threads, names[i]);
+					fail_msg("%s, %d threads, sha lanes %d: %s: digests differ from digest_fd",
+						 md5mb_impl_name(all[a]), threads, sl, names[i]);
 			}
 		}
 	}
