@@ -1,7 +1,8 @@
-/* libFuzzer: multi-buffer MD5 against OpenSSL's MD5.  The input is split
- * into messages at each 0xff byte; each message is fed to its lane in pieces
- * whose sizes come from the message's own bytes, every implementation the
- * CPU runs is tried, and each digest must equal OpenSSL's (abort if not). */
+/* libFuzzer: multi-buffer MD5 and SHA-256 against OpenSSL's.  The input is
+ * split into messages at each 0xff byte; each message is fed to its lane in
+ * pieces whose sizes come from the message's own bytes, every
+ * implementation the CPU runs is tried, and each digest must equal
+ * OpenSSL's (abort if not). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "verify/md5mb.h"
+#include "verify/sha256mb.h"
 
 #define MSGS_MAX 64
 
@@ -73,6 +75,52 @@ static void check(enum md5mb_impl impl, struct msg *msgs, size_t n)
 	md5mb_free(m);
 }
 
+static void check_sha(enum md5mb_impl impl, struct msg *msgs, size_t n)
+{
+	struct sha256mb *m;
+	if (sha256mb_new(impl, &m) != 0)
+		return;
+	unsigned nl = sha256mb_lanes(m);
+	size_t job[MD5MB_LANES_MAX], next = 0, done = 0;
+	uint32_t hungry = 0;
+	for (size_t i = 0; i < n; i++)
+		msgs[i].off = 0;
+	for (unsigned l = 0; l < nl && next < n; l++) {
+		job[l] = next++;
+		sha256mb_begin(m, l);
+		hungry |= 1u << l;
+	}
+	while (hungry) {
+		for (unsigned l = 0; l < nl; l++) {
+			if (!(hungry & (1u << l)))
+				continue;
+			for (;;) {
+				struct msg *g = &msgs[job[l]];
+				if (g->off < g->len) {
+					size_t c = piece(g);
+					sha256mb_feed(m, l, g->p + g->off, c);
+					g->off += c;
+					break;
+				}
+				uint8_t got[32], want[32];
+				unsigned int wl = 0;
+				sha256mb_end(m, l, got);
+				if (!EVP_Digest(g->p, g->len, want, &wl, EVP_sha256(), NULL) || memcmp(got, want, 32) != 0)
+					abort();
+				done++;
+				if (next >= n)
+					break;
+				job[l] = next++;
+				sha256mb_begin(m, l);
+			}
+		}
+		hungry = sha256mb_run(m);
+	}
+	if (done != n)
+		abort();
+	sha256mb_free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -89,5 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(MD5MB_SCALAR, msgs, n);
 	check(MD5MB_AVX2, msgs, n);
 	check(MD5MB_AVX512, msgs, n);
+	check_sha(MD5MB_SCALAR, msgs, n);
+	check_sha(MD5MB_AVX2, msgs, n);
+	check_sha(MD5MB_AVX512, msgs, n);
 	return 0;
 }
