@@ -105,15 +105,28 @@ static void kernel_scalar(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const 
 #define V2BS1(x) V2XOR(V2XOR(V2ROR(x, 6), V2ROR(x, 11)), V2ROR(x, 25))
 #define V2SS0(x) V2XOR(V2XOR(V2ROR(x, 7), V2ROR(x, 18)), _mm256_srli_epi32(x, 3))
 #define V2SS1(x) V2XOR(V2XOR(V2ROR(x, 17), V2ROR(x, 19)), _mm256_srli_epi32(x, 10))
+#define V2SCHED(a, b, c, d, e, f, g, h, i)                                                                        \
+	w[i] = V2ADD(V2ADD(w[i], V2SS1(w[(i + 14) & 15])), V2ADD(w[(i + 9) & 15], V2SS0(w[(i + 1) & 15])));       \
+	V2ROUND(a, b, c, d, e, f, g, h, i)
+/* shaped as V5ROUND's sums (below) */
+#define KEEP2(x) __asm__("" : "+x"(x))
 #define V2ROUND(a, b, c, d, e, f, g, h, i)                                                                        \
 	{                                                                                                          \
-		if (r)                                                                                             \
-			w[i] = V2ADD(V2ADD(w[i], V2SS1(w[(i + 14) & 15])),                                         \
-				     V2ADD(w[(i + 9) & 15], V2SS0(w[(i + 1) & 15])));                              \
 		__m256i hk_ = V2ADD(h, V2ADD(w[i], _mm256_set1_epi32((int)sha_k[r + i])));                       \
-		__m256i t1_ = V2ADD(V2ADD(hk_, V2CH(e, f, g)), V2BS1(e));                                          \
-		d = V2ADD(d, t1_);                                                                                 \
-		h = V2ADD(t1_, V2ADD(V2BS0(a), V2MAJ(a, b, c)));                                                   \
+		KEEP2(hk_);                                                                                        \
+		__m256i dk_ = V2ADD(d, hk_);                                                                       \
+		KEEP2(dk_);                                                                                        \
+		__m256i ch_ = V2CH(e, f, g), s1_ = V2BS1(e);                                                       \
+		__m256i y_ = V2ADD(dk_, ch_);                                                                      \
+		KEEP2(y_);                                                                                         \
+		__m256i x_ = V2ADD(hk_, ch_);                                                                      \
+		KEEP2(x_);                                                                                         \
+		__m256i u_ = V2ADD(x_, V2MAJ(a, b, c));                                                            \
+		KEEP2(u_);                                                                                         \
+		__m256i s_ = V2ADD(V2BS0(a), s1_);                                                                 \
+		KEEP2(s_);                                                                                         \
+		d = V2ADD(y_, s1_);                                                                                \
+		h = V2ADD(s_, u_);                                                                                 \
 	}
 
 __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[MB_WORDS][MB_LANES],
@@ -130,8 +143,12 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[MB_WORDS][MB
 		for (int j = 0; j < 16; j++)
 			w[j] = _mm256_shuffle_epi8(w[j], bswap);
 		__m256i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
-		for (int r = 0; r < 64; r += 16) {
+		{
+			const int r = 0;
 			SHA_16(V2ROUND)
+		}
+		for (int r = 16; r < 64; r += 16) {
+			SHA_16(V2SCHED)
 		}
 		s[0] = V2ADD(s[0], a);
 		s[1] = V2ADD(s[1], b);
@@ -159,15 +176,31 @@ __attribute__((target("avx2"))) static void kernel_avx2(uint32_t st[MB_WORDS][MB
 #define V5BS1(x) V5XOR3(_mm512_ror_epi32(x, 6), _mm512_ror_epi32(x, 11), _mm512_ror_epi32(x, 25))
 #define V5SS0(x) V5XOR3(_mm512_ror_epi32(x, 7), _mm512_ror_epi32(x, 18), _mm512_srli_epi32(x, 3))
 #define V5SS1(x) V5XOR3(_mm512_ror_epi32(x, 17), _mm512_ror_epi32(x, 19), _mm512_srli_epi32(x, 10))
+#define V5SCHED(a, b, c, d, e, f, g, h, i)                                                                        \
+	w[i] = V5ADD(V5ADD(w[i], V5SS1(w[(i + 14) & 15])), V5ADD(w[(i + 9) & 15], V5SS0(w[(i + 1) & 15])));       \
+	V5ROUND(a, b, c, d, e, f, g, h, i)
+/* The sums are shaped so that the newest values (a and e) pass through as
+ * few instructions as possible: e' = ((d + h + w + k) + Ch) + S1(e) and
+ * a' = (S0(a) + S1(e)) + ((h + w + k + Ch) + Maj); the empty asm keeps the
+ * compiler from re-associating them into one long chain of adds. */
+#define KEEP5(x) __asm__("" : "+v"(x))
 #define V5ROUND(a, b, c, d, e, f, g, h, i)                                                                        \
 	{                                                                                                          \
-		if (r)                                                                                             \
-			w[i] = V5ADD(V5ADD(w[i], V5SS1(w[(i + 14) & 15])),                                         \
-				     V5ADD(w[(i + 9) & 15], V5SS0(w[(i + 1) & 15])));                              \
 		__m512i hk_ = V5ADD(h, V5ADD(w[i], _mm512_set1_epi32((int)sha_k[r + i])));                       \
-		__m512i t1_ = V5ADD(V5ADD(hk_, V5CH(e, f, g)), V5BS1(e));                                          \
-		d = V5ADD(d, t1_);                                                                                 \
-		h = V5ADD(t1_, V5ADD(V5BS0(a), V5MAJ(a, b, c)));                                                   \
+		KEEP5(hk_);                                                                                        \
+		__m512i dk_ = V5ADD(d, hk_);                                                                       \
+		KEEP5(dk_);                                                                                        \
+		__m512i ch_ = V5CH(e, f, g), s1_ = V5BS1(e);                                                       \
+		__m512i y_ = V5ADD(dk_, ch_);                                                                      \
+		KEEP5(y_);                                                                                         \
+		__m512i x_ = V5ADD(hk_, ch_);                                                                      \
+		KEEP5(x_);                                                                                         \
+		__m512i u_ = V5ADD(x_, V5MAJ(a, b, c));                                                            \
+		KEEP5(u_);                                                                                         \
+		__m512i s_ = V5ADD(V5BS0(a), s1_);                                                                 \
+		KEEP5(s_);                                                                                         \
+		d = V5ADD(y_, s1_);                                                                                \
+		h = V5ADD(s_, u_);                                                                                 \
 	}
 
 __attribute__((target("avx512f,avx512vl"))) static void
@@ -184,8 +217,13 @@ kernel_avx512(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const p[MB_LANES],
 		for (int j = 0; j < 16; j++)
 			w[j] = _mm512_ternarylogic_epi32(m8, _mm512_rol_epi32(w[j], 8), _mm512_ror_epi32(w[j], 8), 0xca);
 		__m512i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
-		for (int r = 0; r < 64; r += 16) {
+		/* rounds 0..15 on the message itself, then on its schedule */
+		{
+			const int r = 0;
 			SHA_16(V5ROUND)
+		}
+		for (int r = 16; r < 64; r += 16) {
+			SHA_16(V5SCHED)
 		}
 		s[0] = V5ADD(s[0], a);
 		s[1] = V5ADD(s[1], b);
