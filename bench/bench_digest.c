@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		snprintf(what, sizeof(what), "md5 in %s lanes, sha256 by OpenSSL", md5mb_impl_name((enum md5mb_impl)i));
 		run(n, threads, runs, (enum md5mb_impl)i, 0, what);
 		if (digest_batch_sha_lanes((enum md5mb_impl)i)) {
-			snprintf(what, sizeof(what), "md5 in %s lanes, small files' sha256 too%s",
+			snprintf(what, sizeof(what), "md5 and sha256 in %s lanes%s",
 				 md5mb_impl_name((enum md5mb_impl)i), (enum md5mb_impl)i == best ? " (owl)" : "");
 			run(n, threads, runs, (enum md5mb_impl)i, 1, what);
 		}

@@ -23,7 +23,8 @@ struct batch {
 	const size_t *order; /* biggest first */
 	size_t n;
 	enum md5mb_impl impl;
-	bool sha_lanes;      /* small files' sha256 in lanes */
+	bool sha_lanes;      /* sha256 in lanes too */
+	uint64_t alone;      /* a file bigger than this is hashed one stream */
 	pthread_mutex_t mu;
 	size_t next;         /* sha256 (or whole-file) jobs handed out, under mu */
 	int *md5rc;          /* per job: the MD5 thread's result */
@@ -96,6 +97,7 @@ static bool lanes_next(struct lanes *L, size_t *ret)
 {
 	if (!L->md5)
 		return take(L->b, ret);
+	/* (the files hashed alone are the first in the order: skipped) */
 	if (L->cursor >= L->b->n)
 		return false;
 	*ret = L->b->order[L->cursor++];
@@ -182,18 +184,24 @@ static void md5_lanes(struct batch *b)
 		/* no lanes: no md5 (the caller hashes these files again) */
 		md5mb_free(m);
 		for (size_t i = 0; i < b->n; i++)
-			b->md5rc[i] = rc < 0 ? rc : -ENOMEM;
+			if (b->jobs[i].size <= b->alone)
+				b->md5rc[i] = rc < 0 ? rc : -ENOMEM;
 		return;
 	}
-	struct lanes L = {.b = b, .ctx = m, .nl = nl, .md5 = true, .cursor = 1};
-	lanes_drive(&L, bufs, b->order[0]);
+	size_t first = 0;
+	while (first < b->n && b->jobs[b->order[first]].size > b->alone)
+		first++;
+	if (first < b->n) {
+		struct lanes L = {.b = b, .ctx = m, .nl = nl, .md5 = true, .cursor = first + 1};
+		lanes_drive(&L, bufs, b->order[first]);
+	}
 	free(bufs);
 	md5mb_free(m);
 }
 
-/* sha256 in lanes of the files from `first` on (all smaller than
- * SHA_LANES_MAX).  Returns false when no lanes could be had (first is still
- * to do). */
+/* sha256 in lanes of the files from `first` on (none of them hashed
+ * alone).  Returns false when no lanes could be had (first is still to
+ * do). */
 static bool sha_lanes(struct batch *b, size_t first)
 {
 	struct sha256mb *s = NULL;
@@ -212,9 +220,9 @@ static bool sha_lanes(struct batch *b, size_t first)
 	return true;
 }
 
-/* One sha256 worker: the biggest files left, one stream each with OpenSSL
- * (SHA-NI), until the biggest left is small enough for the lanes: then
- * lanes, taking files until there are none. */
+/* One sha256 worker: the files hashed alone (md5 too, one stream each),
+ * then sha256 of the others in lanes, taking files until there are none,
+ * or one stream each with OpenSSL (SHA-NI) when lanes are not worth it. */
 static void *sha_worker(void *arg)
 {
 	struct batch *b = arg;
@@ -222,7 +230,15 @@ static void *sha_worker(void *arg)
 	EVP_MD_CTX *s = EVP_MD_CTX_new();
 	size_t j;
 	while (take(b, &j)) {
-		if (b->sha_lanes && b->jobs[j].size < SHA_LANES_MAX && sha_lanes(b, j))
+		if (b->jobs[j].size > b->alone) {
+			struct digest_val v;
+			int rc = digest_fd(b->jobs[j].fd, &v);
+			if (rc == 0)
+				b->jobs[j].v = v;
+			b->md5rc[j] = b->sharc[j] = rc;
+			continue;
+		}
+		if (b->sha_lanes && sha_lanes(b, j))
 			break; /* the lanes took every file left */
 		b->sharc[j] = buf && s ? sha256_fd(s, buf, b->jobs[j].fd, b->jobs[j].v.sha256) : -ENOMEM;
 	}
@@ -296,12 +312,21 @@ void digest_batch(struct digest_job *jobs, size_t n, int threads, enum md5mb_imp
 	free(sj);
 
 	bool lanes = impl != MD5MB_NONE;
+	/* a file that would take longer in its lane than twice the lanes'
+	 * whole work is hashed alone, one stream: one big file among a few
+	 * small ones, or a handful of files (a lane is slower than one stream:
+	 * only many lanes together are faster) */
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += jobs[i].size;
+	unsigned nl = impl == MD5MB_AVX512 ? 16 : impl == MD5MB_AVX2 ? 8 : 4;
 	struct batch b = {
 		.jobs = jobs,
 		.order = order,
 		.n = n,
 		.impl = impl,
 		.sha_lanes = lanes && (sha_lanes > 0 || (sha_lanes < 0 && digest_batch_sha_lanes(impl))),
+		.alone = 2 * total / nl,
 		.md5rc = rcs,
 		.sharc = rcs + n,
 	};

@@ -4,11 +4,13 @@
  * through the vector lanes (a lane takes the next file, biggest first,
  * when its file ends; data read with pread into per-lane buffers, never
  * mmap: a file truncated under us must not SIGBUS), while the other
- * threads compute sha256: the big files one stream each with OpenSSL
- * (SHA-NI where the CPU has it: one stream is faster than one lane), the
- * files smaller than SHA_LANES_MAX in multi-buffer SHA-256 lanes
- * (sha256mb.h) when those are faster than OpenSSL on this CPU.  When the
- * MD5 thread is done it helps with the remaining sha256.
+ * threads compute sha256: in multi-buffer SHA-256 lanes (sha256mb.h) when
+ * those are faster than OpenSSL on this CPU, else one stream per file with
+ * OpenSSL (SHA-NI where the CPU has it).  When the MD5 thread is done it
+ * helps with the remaining sha256.  One lane is slower than one stream, so
+ * a file that would take longer in its lane than twice the lanes' whole
+ * work (a big file among a few small ones; a batch of a handful) is hashed
+ * alone, one stream, by a sha256 thread.
  * Without SIMD (MD5MB_NONE), each thread runs digest_fd() on whole files. */
 #ifndef OWL_VERIFY_DIGEST_BATCH_H
 #define OWL_VERIFY_DIGEST_BATCH_H
@@ -27,13 +29,9 @@ struct digest_job {
 	int rc;              /* out: 0, or -errno (unreadable, or no memory) */
 };
 
-/* A file this big has its sha256 computed by OpenSSL: in a lane it would
- * take longer than all the small files together. */
-#define SHA_LANES_MAX (4u << 20)
-
 /* Hash every job, on `threads` threads in all (the caller's included; at
- * least 1), with impl (md5mb_pick() normally).  sha_lanes: 1 small files'
- * sha256 in lanes, 0 never, -1 when this CPU gains by it
+ * least 1), with impl (md5mb_pick() normally).  sha_lanes: 1 sha256 in
+ * lanes, 0 never, -1 when this CPU gains by it
  * (digest_batch_sha_lanes).  Each job gets its own rc; a job that fails
  * does not disturb the others. */
 void digest_batch(struct digest_job *jobs, size_t n, int threads, enum md5mb_impl impl, int sha_lanes);
