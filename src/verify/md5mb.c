@@ -1,11 +1,10 @@
-/* Multi-buffer MD5 (RFC 1321), see md5mb.h.
- *
- * The state of lane l is st[0..3][l] (a, b, c, d: structure of arrays, so
- * that a vector load takes one word of every lane).  A kernel advances the
- * lanes in `mask` by n blocks: block k of lane l is at p[l] + 64 k.  The
- * vector kernels load one 64-byte block per lane and transpose them so
- * that vector j holds message word j of every lane; lanes outside the mask
- * read a block of zeros and their state is put back afterwards. */
+/* Multi-buffer MD5 (RFC 1321), see md5mb.h; the lanes' bookkeeping is
+ * mb_lanes.h.  The state of lane l is st[0..3][l] (a, b, c, d: structure of
+ * arrays, so that a vector load takes one word of every lane).  A kernel
+ * advances every lane by n blocks, block k of lane l at p[l] + 64 k: the
+ * vector kernels load one 64-byte block per lane and transpose them so that
+ * vector j holds message word j of every lane; an unused lane reads a block
+ * of zeros and its state is put back afterwards. */
 #include "verify/md5mb.h"
 
 #include "verify/mb_lanes.h"
