@@ -71,19 +71,17 @@ else
 	echo "bench-verify: no $build/libowl.a: owl's own hashing not measured" >&2
 fi
 
-# one run: "wall_us cpu_us verify_us total_scan_us" (cpu = user + sys of owl,
-# from GNU time; verify = owl's own --verbose figure for the verify stage;
-# total_scan = collect + attribute + every stage + judge, as -v prints them:
+# one run: "wall_us cpu_us verify_us total_scan_us" (wall and cpu = user +
+# sys of owl and its threads, from bench/runtime.py, in microseconds;
+# verify = owl's own --verbose figure for the verify stage; total_scan =
+# collect + attribute + every stage + judge, as -v prints them:
 # "owl: time: collect A ms, attribute B ms, stages C ms (verify V, endpoint …), judge J ms")
 one() {
-	local t0 t1 cpu st
-	t0=$(date +%s%N)
-	cpu=$(/usr/bin/time -f '%U %S' -o "$work/time" "$@" -v 2>"$work/err" >/dev/null; tail -1 "$work/time" |
-		awk '{printf "%d", ($1 + $2) * 1000000}')
-	t1=$(date +%s%N)
+	local wc st
+	wc=$(/usr/bin/python3 bench/runtime.py "$work/err" "$@" -v)
 	st=$(sed -n 's/^owl: time: collect \([0-9.]*\) ms, attribute \([0-9.]*\) ms, stages \([0-9.]*\) ms (verify \([0-9.]*\),.*judge \([0-9.]*\) ms$/\4 \1 \2 \3 \5/p' "$work/err" |
 		awk '{printf "%d %d", $1 * 1000, ($2 + $3 + $4 + $5) * 1000}')
-	echo "$(((t1 - t0) / 1000)) $cpu ${st:-0 0}"
+	echo "$wc ${st:-0 0}"
 }
 
 median() { # column

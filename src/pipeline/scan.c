@@ -180,6 +180,7 @@ static int scan_run_here(const struct scan_opts *o, struct scan_result *r)
 	uint64_t t1 = owl_mono_ns();
 	r->t_collect = t1 - t0;
 	r->kb_collect = peak_kb();
+	verify_stage_preload(o); /* while the owner iterator may still load */
 	/* socket inode → owners, only for inodes we found */
 	struct owl_u64map want;
 	rc = owl_u64map_init(&want, nconn + 16);

@@ -69,47 +69,44 @@ static void cimages_put(struct cimage_ctx *ci)
 
 #define MAPS_MAX ((size_t)16 << 20)
 
-/* ---- the digest cache file is read while the scan collects: a run with
- * a big cache would otherwise start the stage by reading and parsing it */
+/* ---- the digest cache file, read ahead: while the scan waits for the
+ * owner map's BPF iterator to load on the other CPU, not at the start of
+ * the stage (a thread reading it during collection slowed that load more
+ * than it saved) */
 
 static pthread_mutex_t cpre_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t cpre_th;
-static bool cpre_running;
 static char *cpre_path;
 static struct digest_cache *cpre_cache;
 
-static void *cpre_worker(void *arg)
+void verify_stage_preload(const struct scan_opts *o)
 {
-	(void)arg;
+	if (o->no_verify)
+		return;
+	const char *cp = getenv("OWL_DIGEST_CACHE"); /* as verify_stage_run */
+	if (!cp)
+		cp = VERIFY_CACHE_DEFAULT;
 	struct digest_cache *dc = NULL;
-	if (digest_cache_new(cpre_path, &dc) < 0)
-		dc = NULL;
-	cpre_cache = dc; /* read by the joiner only */
-	return NULL;
-}
-
-static void cache_pre_start(const char *path)
-{
+	char *path = strdup(cp);
+	if (!path || digest_cache_new(cp, &dc) < 0) {
+		free(path);
+		return;
+	}
 	pthread_mutex_lock(&cpre_mu);
-	if (!cpre_running && !cpre_cache && (cpre_path = strdup(path))) {
-		if (pthread_create(&cpre_th, NULL, cpre_worker, NULL) == 0) {
-			cpre_running = true;
-		} else {
-			free(cpre_path);
-			cpre_path = NULL;
-		}
+	if (!cpre_cache) {
+		cpre_cache = dc;
+		cpre_path = path;
+		dc = NULL;
+		path = NULL;
 	}
 	pthread_mutex_unlock(&cpre_mu);
+	digest_cache_free(dc);
+	free(path);
 }
 
 /* The cache read ahead for `path`, if any (it is then the caller's). */
 static bool cache_pre_take(const char *path, struct digest_cache **ret)
 {
 	pthread_mutex_lock(&cpre_mu);
-	if (cpre_running) {
-		pthread_join(cpre_th, NULL);
-		cpre_running = false;
-	}
 	struct digest_cache *dc = cpre_cache;
 	bool same = dc && cpre_path && strcmp(cpre_path, path) == 0;
 	cpre_cache = NULL;
@@ -315,11 +312,7 @@ static bool cache_looks_cold(void)
 
 void verify_stage_prestart(const struct scan_opts *o)
 {
-	if (o->no_verify)
-		return;
-	const char *cp = getenv("OWL_DIGEST_CACHE"); /* as verify_stage_run */
-	cache_pre_start(cp ? cp : VERIFY_CACHE_DEFAULT);
-	if (!cache_looks_cold())
+	if (o->no_verify || !cache_looks_cold())
 		return;
 	pthread_mutex_lock(&pre_mu);
 	if (!pre_running && pthread_create(&pre_th, NULL, pre_worker, NULL) == 0)

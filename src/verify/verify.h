@@ -176,6 +176,9 @@ void verify_judge(const struct owl_proc *p, struct owl_record *rec);
  * its own, so it overlaps collection and attribution; the stage picks it
  * up.  Does nothing with --no-verify or a warm cache. */
 void verify_stage_prestart(const struct scan_opts *o);
+/* Read the digest cache file now (the stage takes it over).  scan calls it
+ * when collection is done and the owner map may still be loading. */
+void verify_stage_preload(const struct scan_opts *o);
 
 /* Verify every owner of r and judge every record (the scan stage). */
 int verify_stage_run(const struct scan_opts *o, struct scan_result *r);
