@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# A cold scan's hashing (src/verify/digest_batch.c: md5 and sha256 of the
+# running images in SIMD lanes) gives the same digests on every path —
+# one stream per image (OWL_MD5MB=off), scalar lanes, AVX2, AVX-512 — and
+# they are the digests of the running images (md5sum, sha256sum of
+# /proc/PID/exe), verified ok against dpkg's records.
+#
+# 40 distinct packaged executables hold a TCP connection each to a loopback
+# listener (bench/hold-exec.py: stopped by ptrace right after exec, killed
+# with the holder).  Traffic only to 127.0.0.1.
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	: "${OWL:?set OWL to the owl binary}"
+	W=$(mktemp -d /tmp/owlv-md5mb.XXXXXX)
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../../bench/hold-exec.py" 40 >"$W/ready" &
+	HOLDER=$!
+	for _ in $(seq 300); do
+		[ -s "$W/ready" ] && break
+		sleep 0.1
+	done
+	read -r _ PORT N _ <"$W/ready"
+	[ "$N" -ge 20 ]
+}
+
+teardown() {
+	# SIGTERM: the holder kills its stopped children, then itself
+	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null && wait "$HOLDER" 2>/dev/null
+	[ -n "${W:-}" ] && rm -rf "$W"
+	true
+}
+
+# "pid md5 sha256 state" of the holder's children, sorted
+scan_digests() {
+	OWL_MD5MB="$1" OWL_DIGEST_CACHE= "$OWL" scan --all --json |
+		jq -r --argjson p "$PORT" 'select(.destination.port == $p) |
+			"\(.process.pid) \(.process.hash.md5) \(.process.hash.sha256) \(.owl.verify.state)"' | sort -u
+}
+
+@test "cold scan: the same digests on every hashing path, those of the running images, all verified ok" {
+	for p in $(pgrep -P "$HOLDER"); do
+		echo "$p $(md5sum <"/proc/$p/exe" | cut -d' ' -f1) $(sha256sum <"/proc/$p/exe" | cut -d' ' -f1) ok"
+	done | sort -u >"$W/want"
+	[ "$(wc -l <"$W/want")" -eq "$N" ]
+	paths="off scalar"
+	grep -qw avx2 /proc/cpuinfo && paths="$paths avx2"
+	grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && paths="$paths avx512"
+	for m in $paths; do
+		scan_digests "$m" >"$W/got-$m"
+		diff -u "$W/want" "$W/got-$m" || { echo "OWL_MD5MB=$m differs" >&2; false; }
+	done
+	# and the default path (the best this CPU runs)
+	scan_digests "" >"$W/got-default"
+	diff -u "$W/want" "$W/got-default"
+}
+
+@test "cold scan in lanes writes the digest cache; the warm scan reuses every digest" {
+	mkdir -m 700 "$W/cache"
+	OWL_DIGEST_CACHE="$W/cache/digests" "$OWL" scan --all --json >"$W/cold.json"
+	[ -s "$W/cache/digests" ]
+	OWL_DIGEST_CACHE="$W/cache/digests" "$OWL" scan --all --json >"$W/warm.json"
+	cold=$(jq -r --argjson p "$PORT" 'select(.destination.port == $p) | .owl.verify.digest_cached' "$W/cold.json" | sort | uniq -c)
+	warm=$(jq -r --argjson p "$PORT" 'select(.destination.port == $p) | .owl.verify.digest_cached' "$W/warm.json" | sort | uniq -c)
+	echo "cold: $cold; warm: $warm"
+	[ "$(echo "$cold" | awk '{print $2}')" = false ]
+	[ "$(echo "$warm" | awk '{print $1, $2}')" = "$N true" ]
+	diff <(jq -r --argjson p "$PORT" 'select(.destination.port == $p) | "\(.process.pid) \(.process.hash.sha256)"' "$W/cold.json" | sort) \
+		<(jq -r --argjson p "$PORT" 'select(.destination.port == $p) | "\(.process.pid) \(.process.hash.sha256)"' "$W/warm.json" | sort)
+}
