@@ -27,16 +27,20 @@ int procinfo_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
 	struct proc_stat s;
 	memset(&s, 0, sizeof(s));
 	owl_strncpy0(s.comm, sizeof(s.comm), open + 1, (size_t)(close - open - 1));
-	/* fields after ") ": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) ... starttime(22) */
+	/* fields after ") ": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) ...
+	 * starttime(22) ... env_start(50) env_end(51); the ones after 22 may be
+	 * missing (older kernels) */
 	const char *p = close + 1, *end = buf + len;
 	char field[32];
-	for (int f = 3; f <= 22; f++) {
+	for (int f = 3; f <= 51; f++) {
 		while (p < end && *p == ' ')
 			p++;
 		const char *st = p;
 		while (p < end && *p != ' ' && *p != '\n')
 			p++;
 		size_t n = (size_t)(p - st);
+		if (n == 0 && f > 22)
+			break;
 		if (n == 0 || n >= sizeof(field))
 			return -EINVAL;
 		memcpy(field, st, n);
@@ -63,6 +67,14 @@ int procinfo_parse_stat(const char *buf, size_t len, struct proc_stat *ret)
 			if (owl_parse_u64(field, n, 10, &u) < 0)
 				return -EINVAL;
 			s.starttime = u;
+			break;
+		}
+		case 50:
+		case 51: {
+			uint64_t u;
+			if (owl_parse_u64(field, n, 10, &u) < 0)
+				break; /* not needed: a bad one is only not used */
+			*(f == 50 ? &s.env_start : &s.env_end) = u;
 			break;
 		}
 		default:
@@ -197,6 +209,10 @@ int procinfo_load_ex(const char *proc_root, pid_t pid, unsigned flags, struct ow
 		p->ppid = st.ppid;
 		p->tty_nr = st.tty_nr;
 		p->start_ticks = st.starttime;
+		if (st.env_end > st.env_start) {
+			p->env_start = st.env_start;
+			p->env_end = st.env_end;
+		}
 		long hz = sysconf(_SC_CLK_TCK);
 		if (hz <= 0)
 			hz = 100;

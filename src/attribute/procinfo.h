@@ -14,6 +14,9 @@ struct proc_stat {
 	int32_t ppid;
 	int32_t tty_nr;
 	uint64_t starttime; /* clock ticks since boot */
+	/* where the environment block lies in the process's memory (fields 50
+	 * and 51; 0 when the kernel hides them from the reader) */
+	uint64_t env_start, env_end;
 };
 
 /* Parse the contents of /proc/PID/stat.  comm is everything between the

@@ -170,6 +170,7 @@ struct owl_proc {
 	bool have_exe_st, have_root_st;
 	struct stat exe_st;
 	uint64_t root_dev, root_ino;
+	uint64_t env_start, env_end;       /* the environment block (from stat; 0 = unknown) */
 	/* Filled by later stages, each owning its struct (NULL = stage not run). */
 	struct verify_info *verify;        /* src/verify/ (issue 3) */
 	struct origin_info *origin;        /* src/attribute/origin (issue 7) */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -469,24 +470,55 @@ static bool image_from_cache(struct verify_ctx *c, const struct stat *st, struct
 	return true;
 }
 
-static void check_preload_env(struct verify_ctx *c, int pdir, struct verify_info *vi)
+static void preload_env_in(const char *buf, size_t len, struct verify_info *vi)
 {
+	size_t vl;
+	const char *v = vproc_environ_get(buf, len, "LD_PRELOAD", &vl);
+	if (v && vl) {
+		vi->flags |= VERIFY_F_PRELOAD_ENV;
+		owl_strncpy0(vi->preload, sizeof(vi->preload), v, vl);
+	}
+}
+
+/* The environment block straight from the process's memory, where the
+ * attribute pass found it (stat fields 50/51): one syscall instead of
+ * open, read and close of /proc/PID/environ, which reads the same bytes.
+ * false: not possible (no addresses, too big, not permitted, a process
+ * that exited or replaced its image since) — read the file then. */
+static bool preload_env_vm(const struct owl_proc *p, struct verify_info *vi)
+{
+	if (!p->env_start || p->env_end <= p->env_start || p->env_end - p->env_start > ENVIRON_MAX)
+		return false;
+	size_t len = (size_t)(p->env_end - p->env_start);
+	char stack[16384];
+	char *buf = len <= sizeof(stack) ? stack : malloc(len);
+	if (!buf)
+		return false;
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)p->env_start, .iov_len = len};
+	ssize_t n = process_vm_readv(p->pid, &local, 1, &remote, 1, 0);
+	bool ok = n == (ssize_t)len;
+	if (ok)
+		preload_env_in(buf, len, vi);
+	if (buf != stack)
+		free(buf);
+	return ok;
+}
+
+static void check_preload_env(struct verify_ctx *c, int pdir, const struct owl_proc *p, struct verify_info *vi)
+{
+	(void)c;
+	if (preload_env_vm(p, vi))
+		return;
 	int fd = openat(pdir, "environ", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	char *buf = NULL;
 	size_t len = 0;
-	if (vroot_read_fd(fd, ENVIRON_MAX, &buf, &len) == 0) {
-		size_t vl;
-		const char *v = vproc_environ_get(buf, len, "LD_PRELOAD", &vl);
-		if (v && vl) {
-			vi->flags |= VERIFY_F_PRELOAD_ENV;
-			owl_strncpy0(vi->preload, sizeof(vi->preload), v, vl);
-		}
-	}
+	if (vroot_read_fd(fd, ENVIRON_MAX, &buf, &len) == 0)
+		preload_env_in(buf, len, vi);
 	free(buf);
 	close(fd);
-	(void)c;
 }
 
 static void check_preload_file_locked(struct verify_ctx *c, int root_fd, bool is_host, struct verify_info *vi)
@@ -945,7 +977,7 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 	if (note && !vi->note[0])
 		owl_strlcpy(vi->note, note, sizeof(vi->note));
 
-	check_preload_env(c, pdir, vi);
+	check_preload_env(c, pdir, p, vi);
 	check_preload_file(c, root_fd, is_host, vi);
 	check_maps(c, pdir, root_fd, is_host, path, rootpfx, vi);
 	/* only a shell or interpreter can be a reverse shell: spare the others the look */

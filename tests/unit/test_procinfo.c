@@ -45,6 +45,20 @@ static void test_recorded(void **s)
 		assert_int_equal(st.state, 'R');
 		assert_true(st.starttime > 0);
 	}
+	/* env_start/env_end (fields 50, 51): this very process's, and none
+	 * from a line that stops after starttime */
+	char buf[2048];
+	ssize_t n = owl_read_file("/proc/self/stat", buf, sizeof(buf));
+	assert_true(n > 0);
+	struct proc_stat st;
+	assert_int_equal(procinfo_parse_stat(buf, (size_t)n, &st), 0);
+	extern char **environ;
+	assert_true(st.env_start > 0 && st.env_end > st.env_start);
+	assert_true((uintptr_t)environ[0] >= st.env_start && (uintptr_t)environ[0] < st.env_end);
+	static const char shortl[] = "123 (name) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5";
+	assert_int_equal(procinfo_parse_stat(shortl, sizeof(shortl) - 1, &st), 0);
+	assert_int_equal(st.env_start, 0);
+	assert_int_equal(st.env_end, 0);
 }
 
 static void test_bad_stat(void **s)
