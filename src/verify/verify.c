@@ -470,6 +470,23 @@ static bool image_from_cache(struct verify_ctx *c, const struct stat *st, struct
 	return true;
 }
 
+/* /proc/PID as a directory, opened on first need: a host process whose
+ * image digest is cached needs only its maps (opened by path) */
+struct pdir {
+	char dir[64 + OWL_PATH_MAX];
+	int fd; /* -1: not yet, -2: failed */
+};
+
+static int pdir_fd(struct pdir *d)
+{
+	if (d->fd == -1) {
+		d->fd = open(d->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (d->fd < 0)
+			d->fd = -2;
+	}
+	return d->fd >= 0 ? d->fd : -1;
+}
+
 static void preload_env_in(const char *buf, size_t len, struct verify_info *vi)
 {
 	size_t vl;
@@ -505,12 +522,13 @@ static bool preload_env_vm(const struct owl_proc *p, struct verify_info *vi)
 	return ok;
 }
 
-static void check_preload_env(struct verify_ctx *c, int pdir, const struct owl_proc *p, struct verify_info *vi)
+static void check_preload_env(struct verify_ctx *c, struct pdir *pd, const struct owl_proc *p,
+			      struct verify_info *vi)
 {
 	(void)c;
 	if (preload_env_vm(p, vi))
 		return;
-	int fd = openat(pdir, "environ", O_RDONLY | O_CLOEXEC);
+	int fd = openat(pdir_fd(pd), "environ", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	char *buf = NULL;
@@ -637,12 +655,10 @@ static bool deleted_by_upgrade(struct verify_ctx *c, int root_fd, bool is_host, 
 	return true;
 }
 
-static void check_maps(struct verify_ctx *c, int pdir, int root_fd, bool is_host, const char *exe_path,
+/* fd: /proc/PID/maps, open */
+static void check_maps(struct verify_ctx *c, int fd, int root_fd, bool is_host, const char *exe_path,
 		       const char *rootpfx, struct verify_info *vi)
 {
-	int fd = openat(pdir, "maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
 	char *buf = NULL;
 	size_t len = 0;
 	struct maps_ud *u = calloc(1, sizeof(*u));
@@ -664,7 +680,6 @@ static void check_maps(struct verify_ctx *c, int pdir, int root_fd, bool is_host
 	}
 	free(u);
 	free(buf);
-	close(fd);
 }
 
 #ifndef SYS_pidfd_open
@@ -877,13 +892,15 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 {
 	if (p->gone)
 		return -ESRCH;
-	char dir[64 + sizeof(c->proc_root)];
-	snprintf(dir, sizeof(dir), "%s/%d", c->proc_root, (int)p->pid);
-	int pdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (pdir < 0) {
-		int e = -errno;
-		return e == -ENOENT ? -ESRCH : e;
-	}
+	struct pdir pd = {.fd = -1};
+	snprintf(pd.dir, sizeof(pd.dir), "%s/%d", c->proc_root, (int)p->pid);
+	/* maps first: it is needed in every case, and a process that is gone
+	 * by now gets no verify_info (as when /proc/PID itself is gone) */
+	char mp[sizeof(pd.dir) + 8];
+	snprintf(mp, sizeof(mp), "%s/maps", pd.dir);
+	int mfd = open(mp, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0 && (errno == ENOENT || errno == ESRCH))
+		return -ESRCH;
 	char path[OWL_PATH_MAX];
 	classify_exe(p->exe, path, sizeof(path), &vi->disk);
 
@@ -895,7 +912,8 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 	    p->root_ino == (uint64_t)c->host_root_st.st_ino) {
 		root_fd = c->host_root_fd; /* the host's, as the attribute pass saw: borrowed */
 		own_root = false;
-	} else if ((root_fd = openat(pdir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 && fstat(root_fd, &rst) == 0) {
+	} else if ((root_fd = openat(pdir_fd(&pd), "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+		   fstat(root_fd, &rst) == 0) {
 		is_host = rst.st_dev == c->host_root_st.st_dev && rst.st_ino == c->host_root_st.st_ino;
 	} else if (root_fd < 0) {
 		root_fd = fcntl(c->host_root_fd, F_DUPFD_CLOEXEC, 0);
@@ -905,7 +923,7 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 		vi->flags |= VERIFY_F_CONTAINER;
 		/* the kernel names files from owl's root: "/srv/chroot/usr/bin/x" for
 		 * a chroot's "/usr/bin/x".  Look it up as the process sees it. */
-		ssize_t rl = readlinkat(pdir, "root", rootpfx, sizeof(rootpfx) - 1);
+		ssize_t rl = readlinkat(pdir_fd(&pd), "root", rootpfx, sizeof(rootpfx) - 1);
 		rootpfx[rl > 0 ? rl : 0] = '\0';
 		size_t pl = strlen(rootpfx);
 		if (pl > 1 && strncmp(path, rootpfx, pl) == 0 && path[pl] == '/')
@@ -924,7 +942,7 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 	if (p->have_exe_st && image_from_cache(c, &p->exe_st, vi, &ikey)) {
 		est = p->exe_st;
 		have_est = true;
-	} else if ((efd = openat(pdir, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
+	} else if ((efd = openat(pdir_fd(&pd), "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0) {
 		struct digest_val dv;
 		bool cached = false;
 		have_est = fstat(efd, &est) == 0;
@@ -977,12 +995,13 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 	if (note && !vi->note[0])
 		owl_strlcpy(vi->note, note, sizeof(vi->note));
 
-	check_preload_env(c, pdir, p, vi);
+	check_preload_env(c, &pd, p, vi);
 	check_preload_file(c, root_fd, is_host, vi);
-	check_maps(c, pdir, root_fd, is_host, path, rootpfx, vi);
+	if (mfd >= 0)
+		check_maps(c, mfd, root_fd, is_host, path, rootpfx, vi);
 	/* only a shell or interpreter can be a reverse shell: spare the others the look */
 	if (vrule_is_shell(vrule_basename(path)) || vrule_is_shell(p->comm))
-		check_stdio(c, pdir, p->pid, vi);
+		check_stdio(c, pdir_fd(&pd), p->pid, vi);
 	verify_check_name(c, p, root_fd, is_host, have_est ? &est : NULL, path, vi);
 	verify_unit_info(c, p, &vi->unit);
 	if (p->cg.container_id[0])
@@ -990,7 +1009,10 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 
 	if (root_fd >= 0 && own_root)
 		close(root_fd);
-	close(pdir);
+	if (mfd >= 0)
+		close(mfd);
+	if (pd.fd >= 0)
+		close(pd.fd);
 	return 0;
 }
 
