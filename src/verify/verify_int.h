@@ -46,6 +46,7 @@ struct verify_ctx {
 	 * until written, and most of a verify_info is room for rare long
 	 * strings that stay untouched (a calloc each faulted in all 18 KiB). */
 	struct verify_info *slab;
+	size_t slab_mapped;      /* > 0: mmap()ed, that long */
 	/* unit files */
 	int unit_root_fd;
 	bool unit_root_is_host;
@@ -85,6 +86,10 @@ void verify_unit_info(struct verify_ctx *c, const struct owl_proc *p, struct ver
  * exe_st: fstat of its running image, may be NULL). */
 void verify_check_name(struct verify_ctx *c, const struct owl_proc *p, int root_fd, bool is_host,
 		       const struct stat *exe_st, const char *exe_path, struct verify_info *vi);
+
+/* The stage's array of n zeroed verify_info (c->slab), and its release. */
+int verify_slab_alloc(struct verify_ctx *c, size_t n);
+void verify_slab_free(struct verify_ctx *c);
 
 /* verify_proc into vi, which the caller zeroed and owns (nothing is freed
  * on failure).  Same returns. */

@@ -304,8 +304,7 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 		verify_ctx_set_sockets(c, &c->sockmap);
 	}
 
-	c->slab = calloc(r->nprocs ? r->nprocs : 1, sizeof(*c->slab));
-	if (!c->slab)
+	if (verify_slab_alloc(c, r->nprocs) < 0)
 		return -ENOMEM;
 	prehash(c, r);
 	/* the per-process reads (/proc/PID/{exe,root,environ,maps,fd}) run on
