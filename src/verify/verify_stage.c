@@ -139,6 +139,20 @@ static void *dbworker(void *arg)
 	return NULL;
 }
 
+/* The running image (/proc/PID/exe) open for reading, and its stat. */
+static int open_image(const char *path, struct stat *ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, ret) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 /* md5 and sha256 of every distinct image not in the cache (digest_batch:
  * md5 in SIMD lanes on one thread, sha256 on the others), into the cache
  * when the file did not change while it was read */
@@ -174,17 +188,10 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 		struct digest_val v;
 		struct digest_key k;
 		uint32_t dummy;
-		if (p->have_exe_st) {
+		if (p->have_exe_st)
 			st = p->exe_st;
-		} else {
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-			if (fd < 0)
-				continue;
-			if (fstat(fd, &st) != 0) {
-				close(fd);
-				continue;
-			}
-		}
+		else if ((fd = open_image(path, &st)) < 0)
+			continue;
 		digest_key_from_stat(&st, &k);
 		if (!need_db || dj.n < PREPARE_PATHS_MAX) {
 			char epath[OWL_PATH_MAX];
@@ -209,13 +216,8 @@ static void prehash(struct verify_ctx *c, struct scan_result *r)
 			continue;
 		}
 		if (fd < 0) { /* to be hashed: the key is the open file's */
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-			if (fd < 0)
+			if ((fd = open_image(path, &st)) < 0)
 				continue;
-			if (fstat(fd, &st) != 0) {
-				close(fd);
-				continue;
-			}
 			digest_key_from_stat(&st, &k);
 		}
 		jobs[n].fd = fd;

@@ -13,14 +13,21 @@ setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	: "${OWL:?set OWL to the owl binary}"
 	W=$(mktemp -d /tmp/owlv-md5mb.XXXXXX)
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/../../bench/hold-exec.py" 40 >"$W/ready" &
-	HOLDER=$!
-	for _ in $(seq 300); do
-		[ -s "$W/ready" ] && break
-		sleep 0.1
-	done
+	hold 40 "$W/ready"
+	HOLDER=$HELD
 	read -r _ PORT N _ <"$W/ready"
 	[ "$N" -ge 20 ]
+}
+
+# hold COUNT FILE: start bench/hold-exec.py COUNT (its pid in HELD), wait
+# until it wrote "ready PORT N BYTES" to FILE
+hold() {
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/../../bench/hold-exec.py" "$1" >"$2" &
+	HELD=$!
+	for _ in $(seq 300); do
+		[ -s "$2" ] && break
+		sleep 0.1
+	done
 }
 
 teardown() {
@@ -73,12 +80,8 @@ scan_digests() {
 	# 150 more holders: with the 40 above, over 2 MiB of verify_info, which
 	# the stage maps 2 MiB-aligned for transparent huge pages.  No verify
 	# finding (other stages may judge these odd, ptrace-stopped children).
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/../../bench/hold-exec.py" 150 >"$W/ready2" &
-	HOLDER2=$!
-	for _ in $(seq 300); do
-		[ -s "$W/ready2" ] && break
-		sleep 0.1
-	done
+	hold 150 "$W/ready2"
+	HOLDER2=$HELD
 	read -r _ PORT2 N2 _ <"$W/ready2"
 	mkdir -m 700 "$W/cache"
 	for run in cold warm; do
