@@ -257,12 +257,19 @@ static void fill_one(struct origin_ctx *c, const char *proc_root, const struct s
 		tl->package_known = true;
 		owl_strlcpy(tl->package, vi->pkg.name, sizeof(tl->package));
 		owl_strlcpy(tl->package_version, vi->pkg.version, sizeof(tl->package_version));
-		/* the log's last install/upgrade, else the file list's mtime */
-		if (timeline_package_time(c->have_changes ? &c->changes : NULL, NULL, tl->package,
-					  &tl->package_installed_ns, &tl->package_time_source) < 0 &&
-		    vi->pkg.installed_ns) {
-			tl->package_installed_ns = vi->pkg.installed_ns;
-			tl->package_time_source = "dpkg info .list mtime";
+		/* the log's last install/upgrade, else the file list's mtime —
+		 * which verify read already (no stat of the .list files again) */
+		const struct changes *ch = c->have_changes ? &c->changes : NULL;
+		if (vi->pkg.installed_ns) {
+			if (timeline_package_logged(ch, tl->package, &tl->package_installed_ns) == 0) {
+				tl->package_time_source = "dpkg.log";
+			} else {
+				tl->package_installed_ns = vi->pkg.installed_ns;
+				tl->package_time_source = "dpkg info .list mtime";
+			}
+		} else {
+			(void)timeline_package_time(ch, NULL, tl->package, &tl->package_installed_ns,
+						    &tl->package_time_source);
 		}
 	} else if (vi && vi->owner == VERIFY_OWNER_NONE) {
 		tl->package_known = true;

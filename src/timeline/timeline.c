@@ -60,8 +60,7 @@ uint64_t timeline_changed_ns(const struct proc_timeline *tl)
 	return t > tl->exe_btime_ns ? t : tl->exe_btime_ns;
 }
 
-int timeline_package_time(const struct changes *ch, const char *root, const char *pkg, uint64_t *ret_ns,
-			  const char **ret_source)
+int timeline_package_logged(const struct changes *ch, const char *pkg, uint64_t *ret_ns)
 {
 	char name[160];
 	owl_strlcpy(name, pkg, sizeof(name));
@@ -75,11 +74,20 @@ int timeline_package_time(const struct changes *ch, const char *root, const char
 		    c->time_ns > best)
 			best = c->time_ns;
 	}
-	if (best) {
-		*ret_ns = best;
+	if (!best)
+		return -ENOENT;
+	*ret_ns = best;
+	return 0;
+}
+
+int timeline_package_time(const struct changes *ch, const char *root, const char *pkg, uint64_t *ret_ns,
+			  const char **ret_source)
+{
+	if (timeline_package_logged(ch, pkg, ret_ns) == 0) {
 		*ret_source = "dpkg.log";
 		return 0;
 	}
+	const char *colon = strchr(pkg, ':');
 	/* dpkg rewrites <pkg>.list (or <pkg>:<arch>.list) on every unpack */
 	const char *r = root && strcmp(root, "/") != 0 ? root : "";
 	static const char *const archs[] = {"", ":amd64", ":arm64", ":i386", ":all", ":armhf", NULL};

@@ -41,6 +41,9 @@ bool timeline_writable_location(const char *path);
  * sets *ret_ns and *ret_source, or -ENOENT. */
 int timeline_package_time(const struct changes *ch, const char *root, const char *pkg, uint64_t *ret_ns,
 			  const char **ret_source);
+/* Only the first half: the newest install/upgrade of pkg in ch.  Returns 0
+ * and sets *ret_ns, or -ENOENT. */
+int timeline_package_logged(const struct changes *ch, const char *pkg, uint64_t *ret_ns);
 
 /* The time a file was last changed: max(mtime, ctime).  0 when unknown. */
 uint64_t timeline_changed_ns(const struct proc_timeline *tl);
