@@ -80,13 +80,19 @@ static pthread_mutex_t cpre_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *cpre_path;
 static struct digest_cache *cpre_cache;
 
+/* The digest cache a scan uses: OWL_DIGEST_CACHE, else the default (as
+ * verify_stage_run passes it to verify_ctx_new). */
+static const char *scan_cache_path(void)
+{
+	const char *cp = getenv("OWL_DIGEST_CACHE");
+	return cp ? cp : VERIFY_CACHE_DEFAULT;
+}
+
 void verify_stage_preload(const struct scan_opts *o)
 {
 	if (o->no_verify)
 		return;
-	const char *cp = getenv("OWL_DIGEST_CACHE"); /* as verify_stage_run */
-	if (!cp)
-		cp = VERIFY_CACHE_DEFAULT;
+	const char *cp = scan_cache_path();
 	struct digest_cache *dc = NULL;
 	char *path = strdup(cp);
 	if (!path || digest_cache_new(cp, &dc) < 0) {
@@ -334,9 +340,7 @@ static int64_t ctime_of(const char *path)
  * costs time, never an answer. */
 static bool cache_looks_cold(void)
 {
-	const char *cp = getenv("OWL_DIGEST_CACHE");
-	if (!cp)
-		cp = VERIFY_CACHE_DEFAULT;
+	const char *cp = scan_cache_path();
 	if (!*cp)
 		return true;
 	struct stat st;
@@ -451,19 +455,25 @@ static void classify_exe(const char *exe, char *path, size_t pathsz, uint8_t *di
 		*disk = deleted ? VERIFY_DISK_DELETED : VERIFY_DISK_PRESENT;
 }
 
-int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
-			struct digest_key *ret_key)
+/* The cache's digest of the image whose stat is st; its key in *ret_key
+ * either way. */
+static bool cached_digest(struct verify_ctx *c, const struct stat *st, struct digest_val *ret, bool *ret_from_file,
+			  struct digest_key *ret_key)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -errno;
-	struct digest_key k;
-	digest_key_from_stat(&st, &k);
-	*ret_key = k;
-	bool from_file = false;
+	digest_key_from_stat(st, ret_key);
 	pthread_mutex_lock(&c->mu);
-	bool hit = digest_cache_get(c->cache, &k, ret, &from_file);
+	bool hit = digest_cache_get(c->cache, ret_key, ret, ret_from_file);
 	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+int verify_image_digest(struct verify_ctx *c, int fd, const struct stat *st, struct digest_val *ret,
+			bool *ret_cached, struct digest_key *ret_key)
+{
+	struct digest_key k;
+	bool from_file = false;
+	bool hit = cached_digest(c, st, ret, &from_file, &k);
+	*ret_key = k;
 	if (hit) {
 		*ret_cached = from_file;
 		return 0;
@@ -475,7 +485,8 @@ int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bo
 		return rc;
 	/* the file changed while we read it: do not remember this digest */
 	struct stat st2;
-	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st.st_ctim.tv_sec && st2.st_ctim.tv_nsec == st.st_ctim.tv_nsec) {
+	if (fstat(fd, &st2) == 0 && st2.st_ctim.tv_sec == st->st_ctim.tv_sec &&
+	    st2.st_ctim.tv_nsec == st->st_ctim.tv_nsec) {
 		pthread_mutex_lock(&c->mu);
 		(void)digest_cache_put(c->cache, &k, &v, t0);
 		pthread_mutex_unlock(&c->mu);
@@ -497,17 +508,11 @@ static void set_image_digest(struct verify_info *vi, const struct digest_val *dv
 static bool image_from_cache(struct verify_ctx *c, const struct stat *st, struct verify_info *vi,
 			     struct digest_key *ret_key)
 {
-	struct digest_key k;
 	struct digest_val dv;
 	bool from_file = false;
-	digest_key_from_stat(st, &k);
-	pthread_mutex_lock(&c->mu);
-	bool hit = digest_cache_get(c->cache, &k, &dv, &from_file);
-	pthread_mutex_unlock(&c->mu);
-	if (!hit)
+	if (!cached_digest(c, st, &dv, &from_file, ret_key))
 		return false;
 	set_image_digest(vi, &dv, from_file);
-	*ret_key = k;
 	return true;
 }
 
@@ -563,10 +568,8 @@ static bool preload_env_vm(const struct owl_proc *p, struct verify_info *vi)
 	return ok;
 }
 
-static void check_preload_env(struct verify_ctx *c, struct pdir *pd, const struct owl_proc *p,
-			      struct verify_info *vi)
+static void check_preload_env(struct pdir *pd, const struct owl_proc *p, struct verify_info *vi)
 {
-	(void)c;
 	if (preload_env_vm(p, vi))
 		return;
 	int fd = openat(pdir_fd(pd), "environ", O_RDONLY | O_CLOEXEC);
@@ -711,10 +714,10 @@ static void check_maps(struct verify_ctx *c, int fd, int root_fd, bool is_host, 
 		 * only ever sets flags and remembers names once: seeing a mapping
 		 * twice changes nothing. */
 		int rc = c->no_maps_query ? -ENOTTY : vproc_query_maps(fd, maps_cb, u);
-		if (rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP)
+		bool no_ioctl = rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP;
+		if (no_ioctl)
 			c->no_maps_query = true;
-		if ((rc == -ENOTTY || rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENAMETOOLONG) &&
-		    vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0)
+		if ((no_ioctl || rc == -ENAMETOOLONG) && vroot_read_fd(fd, MAPS_MAX, &buf, &len) == 0)
 			rc = vproc_parse_maps(buf, len, maps_cb, u, NULL);
 		if (rc >= 0 && (vi->flags & VERIFY_F_MAP_DELETED) && deleted_by_upgrade(c, root_fd, is_host, u))
 			vi->flags |= VERIFY_F_MAP_UPGRADED;
@@ -987,7 +990,7 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 		struct digest_val dv;
 		bool cached = false;
 		have_est = fstat(efd, &est) == 0;
-		if (verify_image_digest(c, efd, &dv, &cached, &ikey) == 0)
+		if (have_est && verify_image_digest(c, efd, &est, &dv, &cached, &ikey) == 0)
 			set_image_digest(vi, &dv, cached);
 		close(efd);
 	} else if (!p->exe[0]) {
@@ -1036,7 +1039,7 @@ int verify_proc_at(struct verify_ctx *c, const struct owl_proc *p, struct verify
 	if (note && !vi->note[0])
 		owl_strlcpy(vi->note, note, sizeof(vi->note));
 
-	check_preload_env(c, &pd, p, vi);
+	check_preload_env(&pd, p, vi);
 	check_preload_file(c, root_fd, is_host, vi);
 	if (mfd >= 0)
 		check_maps(c, mfd, root_fd, is_host, path, rootpfx, vi);

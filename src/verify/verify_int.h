@@ -42,9 +42,7 @@ struct verify_ctx {
 	_Atomic bool no_maps_query; /* the kernel has no PROCMAP_QUERY: read maps as text */
 	char host_preload[OWL_PATH_MAX];
 	/* the verify_info the stage made, one per process of the scan, freed
-	 * with the context.  One calloc: its pages are the kernel's zero pages
-	 * until written, and most of a verify_info is room for rare long
-	 * strings that stay untouched (a calloc each faulted in all 18 KiB). */
+	 * with the context: one zeroed array (verify_slab_alloc) */
 	struct verify_info *slab;
 	size_t slab_mapped;      /* > 0: mmap()ed, that long */
 	/* unit files */
@@ -68,8 +66,10 @@ unsigned verify_host_index_builds(void);
  * the result, and an index held by an idle context would make the next
  * enrichment build its own. */
 void verify_release_host_db(struct verify_ctx *c);
-int verify_image_digest(struct verify_ctx *c, int fd, struct digest_val *ret, bool *ret_cached,
-			struct digest_key *ret_key);
+/* md5 and sha256 of the open image fd whose fstat is st: from the cache,
+ * else hashed (and cached when st's ctime held across the read). */
+int verify_image_digest(struct verify_ctx *c, int fd, const struct stat *st, struct digest_val *ret,
+			bool *ret_cached, struct digest_key *ret_key);
 int verify_owner_of(struct verify_ctx *c, int root_fd, bool is_host, const char *path, const struct digest_key *k,
 		    const uint8_t *md5, struct digest_owner *ret, const char **note);
 /* Is the owner of the host file `path` with identity k in the cache? */

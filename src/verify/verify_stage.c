@@ -309,8 +309,9 @@ int verify_stage_run(const struct scan_opts *o, struct scan_result *r)
 	if (verify_slab_alloc(c, r->nprocs) < 0)
 		return -ENOMEM;
 	prehash(c, r);
-	/* the per-process reads (/proc/PID/{exe,root,environ,maps,fd}) run on
-	 * the scan's threads; the context serialises what it shares */
+	/* the per-process reads (maps, the environment, and for some processes
+	 * /proc/PID/{exe,root,environ,fd}) run on the scan's threads; the
+	 * context serialises what it shares */
 	struct vpool vp = {.c = c, .r = r};
 	pthread_mutex_init(&vp.mu, NULL);
 	int threads = vthreads(c, r->nprocs);
