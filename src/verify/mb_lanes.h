@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "verify/md5mb.h"
+
 #define MB_LANES 16 /* the most any implementation runs */
 #define MB_WORDS 8  /* state words, the most any hash has */
 
@@ -209,5 +211,16 @@ static inline void mb_end(struct mb_core *m, unsigned lane, uint8_t *out)
 			out[4 * i + j] = (uint8_t)(m->st[i][lane] >> (m->big_endian ? 24 - 8 * j : 8 * j));
 	*L = (struct mb_lane){0};
 }
+
+/* A hash's kernels, one per implementation (avx2 and avx512 NULL off x86). */
+struct mb_kernels {
+	mb_kernel_fn *scalar, *avx2, *avx512;
+};
+
+/* A new zeroed object of `size` bytes that starts with its struct mb_core,
+ * 64-byte aligned, with the kernel and lane count of impl.  Returns 0,
+ * -EINVAL (no such impl), -ENOTSUP (off, or not on this CPU), -ENOMEM.
+ * (md5mb.c) */
+int mb_core_new(enum md5mb_impl impl, size_t size, const struct mb_kernels *k, void **ret);
 
 #endif

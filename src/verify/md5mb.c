@@ -242,36 +242,41 @@ enum md5mb_impl md5mb_pick(void)
 	return MD5MB_NONE;
 }
 
-int md5mb_new(enum md5mb_impl impl, struct md5mb **ret)
+int mb_core_new(enum md5mb_impl impl, size_t size, const struct mb_kernels *k, void **ret)
 {
 	if (impl != MD5MB_NONE && impl != MD5MB_SCALAR && impl != MD5MB_AVX2 && impl != MD5MB_AVX512)
 		return -EINVAL;
 	if (impl == MD5MB_NONE || !md5mb_supported(impl))
 		return -ENOTSUP;
-	struct md5mb *m = aligned_alloc(64, (sizeof(*m) + 63) & ~(size_t)63);
-	if (!m)
+	struct mb_core *core = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	if (!core)
 		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
+	memset(core, 0, size);
+	/* md5mb_supported() admits AVX2/AVX-512 only on x86, where both are set */
+	core->nlanes = impl == MD5MB_AVX512 ? 16 : impl == MD5MB_AVX2 ? 8 : 4;
+	core->kernel = impl == MD5MB_AVX512 ? k->avx512 : impl == MD5MB_AVX2 ? k->avx2 : k->scalar;
+	*ret = core;
+	return 0;
+}
+
+int md5mb_new(enum md5mb_impl impl, struct md5mb **ret)
+{
+	static const struct mb_kernels kernels = {
+		.scalar = kernel_scalar,
+#if MB_X86
+		.avx2 = kernel_avx2,
+		.avx512 = kernel_avx512,
+#endif
+	};
+	void *v;
+	int rc = mb_core_new(impl, sizeof(struct md5mb), &kernels, &v);
+	if (rc < 0)
+		return rc;
+	struct md5mb *m = v;
 	m->impl = impl;
 	m->core.nwords = 4;
 	m->core.init = md5_init;
 	m->core.block1 = block1;
-	switch (impl) {
-#if MB_X86
-	case MD5MB_AVX512:
-		m->core.nlanes = 16;
-		m->core.kernel = kernel_avx512;
-		break;
-	case MD5MB_AVX2:
-		m->core.nlanes = 8;
-		m->core.kernel = kernel_avx2;
-		break;
-#endif
-	default:
-		m->core.nlanes = 4;
-		m->core.kernel = kernel_scalar;
-		break;
-	}
 	*ret = m;
 	return 0;
 }

@@ -241,35 +241,23 @@ kernel_avx512(uint32_t st[MB_WORDS][MB_LANES], const uint8_t *const p[MB_LANES],
 
 int sha256mb_new(enum md5mb_impl impl, struct sha256mb **ret)
 {
-	if (impl != MD5MB_NONE && impl != MD5MB_SCALAR && impl != MD5MB_AVX2 && impl != MD5MB_AVX512)
-		return -EINVAL;
-	if (impl == MD5MB_NONE || !md5mb_supported(impl))
-		return -ENOTSUP;
-	struct sha256mb *m = aligned_alloc(64, (sizeof(*m) + 63) & ~(size_t)63);
-	if (!m)
-		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
+	static const struct mb_kernels kernels = {
+		.scalar = kernel_scalar,
+#if MB_X86
+		.avx2 = kernel_avx2,
+		.avx512 = kernel_avx512,
+#endif
+	};
+	void *v;
+	int rc = mb_core_new(impl, sizeof(struct sha256mb), &kernels, &v);
+	if (rc < 0)
+		return rc;
+	struct sha256mb *m = v;
 	m->impl = impl;
 	m->core.nwords = 8;
 	m->core.big_endian = true;
 	m->core.init = sha_init;
 	m->core.block1 = block1;
-	switch (impl) {
-#if MB_X86
-	case MD5MB_AVX512:
-		m->core.nlanes = 16;
-		m->core.kernel = kernel_avx512;
-		break;
-	case MD5MB_AVX2:
-		m->core.nlanes = 8;
-		m->core.kernel = kernel_avx2;
-		break;
-#endif
-	default:
-		m->core.nlanes = 4;
-		m->core.kernel = kernel_scalar;
-		break;
-	}
 	*ret = m;
 	return 0;
 }
